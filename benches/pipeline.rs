@@ -1,0 +1,71 @@
+//! Full-pipeline benchmark on the bundled sample corpus: rule loading,
+//! matching and scoring of every case, and the output encoders.
+//!
+//! Run: `cargo bench --bench pipeline`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use petition_triage::input::{CaseReader, EncodingChoice, Format};
+use petition_triage::{Case, Engine, RuleSet, RuleSource, output};
+
+fn sample_cases() -> Vec<Case> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/sample/cases.jsonl");
+    let reader = match CaseReader::open(&path, Format::Jsonl, EncodingChoice::Auto) {
+        Ok(r) => r,
+        Err(e) => panic!("cannot open {}: {e}", path.display()),
+    };
+    reader
+        .filter_map(|r| r.ok().and_then(|r| r.case.ok()))
+        .collect()
+}
+
+fn build_engine() -> Engine {
+    let rules = match RuleSet::load(RuleSource::builtin()) {
+        Ok(r) => r,
+        Err(d) => panic!("default rules invalid: {d:?}"),
+    };
+    match Engine::new(rules) {
+        Ok(e) => e,
+        Err(d) => panic!("default rules fail their examples: {d:?}"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let cases = sample_cases();
+    assert!(cases.len() >= 100, "sample corpus too small");
+    let bytes: usize = cases.iter().map(|c| c.text.len()).sum();
+    let engine = build_engine();
+
+    let mut g = c.benchmark_group("compile");
+    g.sample_size(10);
+    g.bench_function("load+compile default rules", |b| b.iter(build_engine));
+    g.finish();
+
+    let mut g = c.benchmark_group("pipeline");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("triage sample (1 thread)", |b| {
+        b.iter(|| cases.iter().map(|c| engine.triage(c)).collect::<Vec<_>>())
+    });
+    g.bench_function("triage + jsonl + csv (1 thread)", |b| {
+        b.iter(|| {
+            let v: Vec<_> = cases.iter().map(|c| engine.triage(c)).collect();
+            let j = output::jsonl(&v).map(|b| b.len()).unwrap_or(0);
+            let c = output::csv(&v).map(|b| b.len()).unwrap_or(0);
+            j + c
+        })
+    });
+    g.bench_function("jieba cut only (baseline)", |b| {
+        b.iter(|| {
+            cases
+                .iter()
+                .map(|c| engine.segmenter().tokens(&c.text).len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

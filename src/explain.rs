@@ -1,0 +1,192 @@
+//! Human-readable explanations, in Chinese: why a case got its classes,
+//! signals and risk score (with the matched words highlighted in context
+//! and a ledger that adds up by hand), and what a rule does.
+
+use std::fmt::Write as _;
+
+use crate::case::Case;
+use crate::engine::Engine;
+use crate::rules::{Boundary, ExcludeScope, Rule, RuleKind, Unit};
+use crate::text;
+use crate::verdict::{Field, LedgerSource, Verdict};
+
+fn pts(p: f64) -> String {
+    let s = if p.fract() == 0.0 {
+        format!("{p:.0}")
+    } else {
+        format!("{p:.1}")
+    };
+    if p >= 0.0 { format!("+{s}") } else { s }
+}
+
+/// Explain the verdict of `case` (which must be the case `v` was made from).
+pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
+    let mut s = String::new();
+    let mut facts = vec![v.received.to_string()];
+    facts.extend(v.channel.clone());
+    if let Some(p) = v.persons {
+        facts.push(format!("{p} 人"));
+    }
+    if let Some(l) = v.target_level {
+        facts.push(format!("诉求层级 {}", l.name()));
+    }
+    let _ = writeln!(s, "案件 {}（{}）", v.id, facts.join("，"));
+    let _ = writeln!(
+        s,
+        "风险分 {} → {}",
+        v.risk,
+        if v.warned {
+            format!("{}色预警", v.tier.name())
+        } else {
+            "未达预警".into()
+        }
+    );
+    let _ = write!(s, "主类别：{}", v.primary_class);
+    if !v.secondary_classes.is_empty() {
+        let _ = write!(s, "    次类别：{}", v.secondary_classes.join("、"));
+    }
+    let _ = writeln!(s);
+    if !v.route.is_empty() {
+        let _ = writeln!(s, "建议去向：{}", v.route);
+    }
+
+    let _ = writeln!(
+        s,
+        "\n类别分（达到 {} 分才归类）：",
+        engine.rules().scoring.min_score
+    );
+    if v.class_scores.is_empty() {
+        let _ = writeln!(s, "  （没有类别证据）");
+    }
+    for c in &v.class_scores {
+        let _ = writeln!(s, "  {} {}", c.class, c.score);
+    }
+    let _ = writeln!(s, "\n风险信号：");
+    if v.signals.is_empty() {
+        let _ = writeln!(s, "  （无）");
+    }
+    for sig in &v.signals {
+        let _ = writeln!(s, "  {} {}", sig.signal, sig.points);
+    }
+
+    let _ = writeln!(s, "\n命中规则：");
+    if v.evidence.is_empty() {
+        let _ = writeln!(s, "  （无）");
+    }
+    let title = case.title.as_deref().unwrap_or("");
+    for e in &v.evidence {
+        let desc = engine
+            .rules()
+            .rules
+            .iter()
+            .find(|r| r.id == e.rule)
+            .map_or("", |r| r.description.as_str());
+        let _ = writeln!(
+            s,
+            "  {} → {} {}（{} 个不同的词）  {}",
+            e.rule,
+            e.target,
+            pts(e.points),
+            e.distinct_terms,
+            desc
+        );
+        for m in &e.matches {
+            let (field, body) = match m.field {
+                Field::Title => ("标题", title),
+                Field::Text => ("正文", case.text.as_str()),
+            };
+            let byte = |c: usize| body.char_indices().nth(c).map_or(body.len(), |(b, _)| b);
+            let (bs, be) = (byte(m.start), byte(m.end));
+            let _ = writeln!(
+                s,
+                "      {field}第 {}–{} 字：{}",
+                m.start + 1,
+                m.end,
+                text::highlight(body, bs, be, 12)
+            );
+        }
+    }
+
+    let _ = writeln!(s, "\n风险分账：");
+    for l in &v.ledger {
+        let what = match l.source {
+            LedgerSource::Class => format!("类别 {}", l.item),
+            LedgerSource::Rule => format!("规则 {} → {}", l.item, l.target),
+            LedgerSource::Field => format!("字段 {} → {}", l.item, l.target),
+            LedgerSource::Cap => format!("封顶 {}", l.item),
+            LedgerSource::Combo => format!("组合 {}", l.item),
+            LedgerSource::Bound => "总分界限".to_string(),
+        };
+        let _ = writeln!(s, "  {:>6}  {what}  {}", pts(l.points), l.note);
+    }
+    let total: f64 = v.ledger.iter().map(|l| l.points).sum();
+    let _ = writeln!(s, "  ──────");
+    let _ = writeln!(s, "  = {}（合计 {:.1}，四舍五入）", v.risk, total);
+    let t = engine.rules().scoring.tiers;
+    let _ = writeln!(
+        s,
+        "分级阈值：红 ≥ {}，橙 ≥ {}，黄 ≥ {}，蓝 ≥ {}",
+        t.red, t.orange, t.yellow, t.blue
+    );
+    s
+}
+
+/// Describe one rule: what it looks for and its inline tests.
+pub fn explain_rule(engine: &Engine, rule: &Rule) -> String {
+    let rs = engine.rules();
+    let mut s = String::new();
+    let loc = rs.diag(&rule.at, "", crate::rules::Severity::Warning, "", None);
+    let _ = writeln!(s, "{}：{}", rule.id, rule.description);
+    let _ = writeln!(s, "位置：{}", loc.location());
+    let _ = writeln!(
+        s,
+        "目标：{}    权重：{}    最多计 {} 个不同的词",
+        rs.scoring.target_name(rule.target),
+        rule.weight,
+        rule.max_terms
+    );
+    let boundary = match rule.boundary {
+        Boundary::Chars => "按字符匹配",
+        Boundary::Tokens => "按分词边界匹配",
+    };
+    match &rule.kind {
+        RuleKind::Keywords { any, all } => {
+            let _ = writeln!(s, "类型：关键词（{boundary}）");
+            if !any.is_empty() {
+                let _ = writeln!(s, "任一命中：{}", any.join("、"));
+            }
+            if !all.is_empty() {
+                let _ = writeln!(s, "全部出现：{}", all.join("、"));
+            }
+        }
+        RuleKind::Regex { regex } => {
+            let _ = writeln!(s, "类型：正则（{boundary}）\n模式：{}", regex.as_str());
+        }
+        RuleKind::Proximity { a, b, within, unit } => {
+            let unit = match unit {
+                Unit::Chars => "个字",
+                Unit::Tokens => "个词",
+            };
+            let _ = writeln!(
+                s,
+                "类型：邻近（同一分句内，相隔不超过 {within} {unit}；{boundary}）"
+            );
+            let _ = writeln!(s, "甲组：{}\n乙组：{}", a.join("、"), b.join("、"));
+        }
+    }
+    if !rule.exclude.is_empty() {
+        let scope = match rule.exclude_scope {
+            ExcludeScope::Overlap => "与命中重叠时",
+            ExcludeScope::Clause => "在同一分句时",
+            ExcludeScope::Case => "出现在案件任何位置时",
+        };
+        let _ = writeln!(s, "排除词（{scope}取消命中）：{}", rule.exclude.join("、"));
+    }
+    for e in &rule.examples {
+        let _ = writeln!(s, "示例（应命中）：{}", e.text);
+    }
+    for e in &rule.counter_examples {
+        let _ = writeln!(s, "反例（不应命中）：{}", e.text);
+    }
+    s
+}

@@ -1,0 +1,445 @@
+//! The `triage` command line: `run`, `check`, `explain` and `rules export`.
+//!
+//! Exit codes: 0 success; 1 the rule set is invalid (or `check` found
+//! errors); 2 usage or I/O error (unreadable input, unwritable output);
+//! 3 `run` finished and wrote its lists, but some records were rejected.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use petition_triage::batch::{self, BatchOptions};
+use petition_triage::input::{CaseReader, EncodingChoice, Format};
+use petition_triage::output::{self, Manifest};
+use petition_triage::rules::Severity;
+use petition_triage::{Case, Diagnostic, Engine, RuleSet, RuleSource, explain};
+
+/// 信访案件风险预警与分流研判。
+#[derive(Parser, Debug)]
+#[command(name = "triage", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// 批量研判：读入案件，输出预警清单（JSONL、CSV、摘要、清单说明）。
+    Run(RunArgs),
+    /// 检查规则：校验规则文件并运行每条规则的示例。
+    Check(CheckArgs),
+    /// 解释一个案件的研判结果，或一条规则。
+    Explain(ExplainArgs),
+    /// 规则集操作。
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// 把内置默认规则导出到目录，供编辑。
+    Export {
+        /// 目标目录。
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// 输入文件（.jsonl / .csv / .tsv；- 表示标准输入）。
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// 输出目录。
+    #[arg(long, short)]
+    out: PathBuf,
+    /// 规则目录（默认使用内置规则）。
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// 输入格式（默认按扩展名判断）。
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// 输入编码。
+    #[arg(long, value_enum, default_value_t = EncodingChoice::Auto)]
+    encoding: EncodingChoice,
+    /// 工作线程数（默认为 CPU 核数）。
+    #[arg(long)]
+    threads: Option<usize>,
+    /// 在输出中遮蔽身份证号和手机号。
+    #[arg(long)]
+    mask: bool,
+    /// 摘要中列出的高风险案件数。
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// 不显示进度。
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// 规则目录（默认检查内置规则）。
+    rules: Option<PathBuf>,
+    /// 输出格式。
+    #[arg(long, value_enum, default_value_t = DiagFormat::Text)]
+    format: DiagFormat,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum DiagFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+struct ExplainArgs {
+    /// 规则目录（默认使用内置规则）。
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// 直接给出案件内容。
+    #[arg(long, conflicts_with_all = ["input", "rule"])]
+    text: Option<String>,
+    /// 与 --text 一起使用的标题。
+    #[arg(long, requires = "text")]
+    title: Option<String>,
+    /// 从文件中取案件（配合 --id）。
+    #[arg(long, requires = "id", conflicts_with = "rule")]
+    input: Option<PathBuf>,
+    /// 案件编号。
+    #[arg(long)]
+    id: Option<String>,
+    /// 解释一条规则。
+    #[arg(long)]
+    rule: Option<String>,
+    /// 输入编码。
+    #[arg(long, value_enum, default_value_t = EncodingChoice::Auto)]
+    encoding: EncodingChoice,
+    /// 在输出中遮蔽身份证号和手机号。
+    #[arg(long)]
+    mask: bool,
+}
+
+/// A failure with its exit code; the message has been printed.
+struct Exit(u8);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cmd_run(a),
+        Command::Check(a) => cmd_check(a),
+        Command::Explain(a) => cmd_explain(a),
+        Command::Rules {
+            command: RulesCommand::Export { dir },
+        } => cmd_export(&dir),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
+                return ExitCode::from(*code);
+            }
+            eprintln!("错误：{e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+impl std::fmt::Debug for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+impl std::error::Error for Exit {}
+
+fn rule_source(dir: Option<&Path>) -> Result<RuleSource> {
+    match dir {
+        None => Ok(RuleSource::builtin()),
+        Some(d) => {
+            RuleSource::from_dir(d).with_context(|| format!("无法读取规则目录 {}", d.display()))
+        }
+    }
+}
+
+fn print_diags(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{}", d.render());
+    }
+}
+
+/// Load and compile a rule set, or print every problem and fail with 1.
+fn load_engine(dir: Option<&Path>) -> Result<Engine> {
+    let source = rule_source(dir)?;
+    let rules = match RuleSet::load(source) {
+        Ok(r) => r,
+        Err(diags) => {
+            print_diags(&diags);
+            eprintln!("规则有错误，未加载。请先运行 triage check 修正。");
+            return Err(Exit(1).into());
+        }
+    };
+    match Engine::new(rules) {
+        Ok(e) => Ok(e),
+        Err(diags) => {
+            print_diags(&diags);
+            eprintln!("规则示例未通过，未加载。请先运行 triage check 修正。");
+            Err(Exit(1).into())
+        }
+    }
+}
+
+fn cmd_check(a: CheckArgs) -> Result<u8> {
+    let source = rule_source(a.rules.as_deref())?;
+    let origin = source.origin.clone();
+    let (diags, summary) = match RuleSet::load(source) {
+        Err(d) => (d, None),
+        Ok(rules) => {
+            let n_rules = rules.rules.len();
+            let warnings = rules.warnings.clone();
+            match Engine::compile(rules) {
+                Err(d) => (d, None),
+                Ok(engine) => {
+                    let mut d = warnings;
+                    d.extend(engine.run_inline_tests());
+                    let examples: usize = engine
+                        .rules()
+                        .rules
+                        .iter()
+                        .map(|r| r.examples.len() + r.counter_examples.len())
+                        .sum();
+                    (d, Some((n_rules, examples)))
+                }
+            }
+        }
+    };
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diags.len() - errors;
+    match a.format {
+        DiagFormat::Json => {
+            let out = serde_json::json!({
+                "rules": origin,
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": diags,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        DiagFormat::Text => {
+            print_diags(&diags);
+            match summary {
+                Some((n, ex)) if errors == 0 => println!(
+                    "规则检查通过：{origin}，{n} 条规则，{ex} 个示例全部通过，{warnings} 个警告。"
+                ),
+                _ => println!("规则检查未通过：{origin}，{errors} 个错误，{warnings} 个警告。"),
+            }
+        }
+    }
+    Ok(if errors > 0 { 1 } else { 0 })
+}
+
+fn cmd_run(a: RunArgs) -> Result<u8> {
+    let started = chrono::Local::now();
+    if let Some(n) = a.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("无法设置线程数")?;
+    }
+    let engine = load_engine(a.rules.as_deref())?;
+    create_private_dir(&a.out)?;
+    let show = !a.quiet && std::io::stderr().is_terminal();
+    let bar = if show {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} 已读入 {pos} 条  {per_sec}  {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let opts = BatchOptions {
+        format: a.format,
+        encoding: a.encoding,
+        mask: a.mask,
+    };
+    let result = batch::run(&engine, &a.inputs, &opts, |n| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let rules = engine.rules();
+    let classes: Vec<String> = rules
+        .scoring
+        .classes
+        .iter()
+        .map(|c| c.name.clone())
+        .chain([rules.scoring.other.clone()])
+        .collect();
+    let files = [
+        ("warnings.jsonl", output::jsonl(&result.verdicts)?),
+        ("warnings.csv", output::csv(&result.verdicts)?),
+        (
+            "summary.md",
+            output::summary(&result.verdicts, result.counts, &classes, a.top).into_bytes(),
+        ),
+        ("rejects.jsonl", {
+            let mut b = Vec::new();
+            for r in &result.rejects {
+                serde_json::to_writer(&mut b, r)?;
+                b.push(b'\n');
+            }
+            b
+        }),
+    ];
+    for (name, bytes) in &files {
+        let path = a.out.join(name);
+        output::write_atomic(&path, bytes)
+            .with_context(|| format!("无法写入 {}", path.display()))?;
+    }
+    let manifest = Manifest {
+        program: format!("triage {}", env!("CARGO_PKG_VERSION")),
+        rules_origin: rules.source.origin.clone(),
+        rules_sha256: rules.source.rules_hash(),
+        dict_sha256: rules.source.dict_hash(),
+        inputs: result.inputs.clone(),
+        counts: result.counts,
+        threads: rayon::current_num_threads(),
+        masked: a.mask,
+        started: started.to_rfc3339(),
+        finished: chrono::Local::now().to_rfc3339(),
+        outputs: files.iter().map(|(n, _)| (*n).to_string()).collect(),
+    };
+    let path = a.out.join("manifest.json");
+    output::write_atomic(&path, &serde_json::to_vec_pretty(&manifest)?)
+        .with_context(|| format!("无法写入 {}", path.display()))?;
+
+    for r in result.rejects.iter().take(20) {
+        eprintln!("拒收 {}:{}：{}", r.file, r.line, r.reason);
+    }
+    if result.rejects.len() > 20 {
+        eprintln!(
+            "……另有 {} 条拒收，见 rejects.jsonl",
+            result.rejects.len() - 20
+        );
+    }
+    let c = result.counts;
+    let warned = result.verdicts.iter().filter(|v| v.warned).count();
+    let by_tier: Vec<String> = petition_triage::Tier::ALL[..4]
+        .iter()
+        .map(|t| {
+            format!(
+                "{}{}",
+                t.name(),
+                result.verdicts.iter().filter(|v| v.tier == *t).count()
+            )
+        })
+        .collect();
+    eprintln!(
+        "读入 {}，研判 {}，拒收 {}；预警 {} 件（{}）；输出在 {}",
+        c.read,
+        c.triaged,
+        c.rejected,
+        warned,
+        by_tier.join(" "),
+        a.out.display()
+    );
+    Ok(if c.rejected > 0 { 3 } else { 0 })
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .with_context(|| format!("无法创建输出目录 {}", dir.display()))
+}
+
+fn cmd_explain(a: ExplainArgs) -> Result<u8> {
+    let engine = load_engine(a.rules.as_deref())?;
+    if let Some(id) = &a.rule {
+        let Some(rule) = engine.rules().rules.iter().find(|r| &r.id == id) else {
+            bail!("找不到规则 {id}");
+        };
+        print!("{}", explain::explain_rule(&engine, rule));
+        return Ok(0);
+    }
+    let case = if let Some(text) = a.text {
+        Case {
+            id: "命令行".into(),
+            received: chrono::Local::now().date_naive(),
+            channel: None,
+            petitioner_ids: Vec::new(),
+            persons: None,
+            target_level: None,
+            location: None,
+            title: a.title,
+            text,
+        }
+    } else if let (Some(input), Some(id)) = (&a.input, &a.id) {
+        find_case(input, id, a.encoding)?
+    } else {
+        bail!("请给出 --text \"案件内容\"，或 --input 文件 --id 编号，或 --rule 规则编号");
+    };
+    let mut v = engine.triage(&case);
+    let mut shown = case.clone();
+    if a.mask {
+        output::mask_verdict(&mut v);
+        shown.text = output::mask(&shown.text);
+        shown.title = shown.title.map(|t| output::mask(&t));
+    }
+    print!("{}", explain::explain_case(&engine, &shown, &v));
+    Ok(0)
+}
+
+fn find_case(input: &Path, id: &str, encoding: EncodingChoice) -> Result<Case> {
+    let reader = CaseReader::open(input, Format::from_path(input), encoding)
+        .with_context(|| format!("无法读取 {}", input.display()))?;
+    for rec in reader {
+        let rec = rec?;
+        if let Ok(case) = rec.case
+            && case.id == id
+        {
+            return Ok(case);
+        }
+    }
+    bail!("{} 中找不到编号为 {id} 的案件", input.display())
+}
+
+fn cmd_export(dir: &Path) -> Result<u8> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        bail!(
+            "{} 不是空目录；为免覆盖已编辑的规则，请换一个新目录",
+            dir.display()
+        );
+    }
+    let n = RuleSource::builtin()
+        .export(dir)
+        .with_context(|| format!("无法写入 {}", dir.display()))?;
+    println!(
+        "已导出 {n} 个规则文件到 {}；编辑后用 triage check {} 检查。",
+        dir.display(),
+        dir.display()
+    );
+    Ok(0)
+}

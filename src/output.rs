@@ -1,0 +1,297 @@
+//! Output files: the early-warning list as JSON Lines and as CSV (UTF-8
+//! with BOM, for Excel and WPS), the Markdown summary, the rejects file
+//! and the run manifest. Every file is written to a temporary file in the
+//! same directory and renamed into place, with owner-only permissions.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::verdict::{Tier, Verdict};
+
+/// Write `bytes` to `path` atomically: a temporary file in the same
+/// directory (mode 0600 on Unix), flushed and synced, then renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".triage-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A refused input record, as written to the rejects file (no case text).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reject {
+    /// Input file.
+    pub file: String,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// Mask identity-card and mobile numbers: `110101********1234`, `138****5678`.
+pub fn mask(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || **c == 'X' || **c == 'x')
+            .count();
+        let digits_only = chars[i..i + run].iter().all(char::is_ascii_digit);
+        let prev_digit = i > 0 && chars[i - 1].is_ascii_alphanumeric();
+        if run == 18 && !prev_digit && chars[i..i + 17].iter().all(char::is_ascii_digit) {
+            out.extend(&chars[i..i + 6]);
+            out.push_str("********");
+            out.extend(&chars[i + 14..i + 18]);
+            i += 18;
+        } else if run == 11 && digits_only && !prev_digit && chars[i] == '1' {
+            out.extend(&chars[i..i + 3]);
+            out.push_str("****");
+            out.extend(&chars[i + 7..i + 11]);
+            i += 11;
+        } else if run > 0 {
+            out.extend(&chars[i..i + run]);
+            i += run;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Apply [`mask`] to every free-text field of a verdict.
+pub fn mask_verdict(v: &mut Verdict) {
+    for id in &mut v.petitioner_ids {
+        *id = mask(id);
+    }
+    for s in [&mut v.title, &mut v.location].into_iter().flatten() {
+        *s = mask(s);
+    }
+    for e in &mut v.evidence {
+        for m in &mut e.matches {
+            m.text = mask(&m.text);
+        }
+    }
+}
+
+/// The early-warning list as JSON Lines, one verdict a line.
+pub fn jsonl(verdicts: &[Verdict]) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for v in verdicts {
+        serde_json::to_writer(&mut out, v)?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// Column headers of the CSV list.
+pub const CSV_HEADERS: [&str; 16] = [
+    "排名",
+    "预警等级",
+    "风险分",
+    "编号",
+    "登记日期",
+    "渠道",
+    "信访人",
+    "人数",
+    "诉求层级",
+    "地点",
+    "标题",
+    "主类别",
+    "次类别",
+    "风险信号",
+    "命中依据",
+    "建议去向",
+];
+
+/// The early-warning list as CSV with a UTF-8 BOM and Chinese headers.
+pub fn csv(verdicts: &[Verdict]) -> csv::Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::from(b"\xEF\xBB\xBF".as_slice()));
+    w.write_record(CSV_HEADERS)?;
+    for (i, v) in verdicts.iter().enumerate() {
+        let signals: Vec<String> = v
+            .signals
+            .iter()
+            .map(|s| format!("{}({})", s.signal, s.points))
+            .collect();
+        let evidence: Vec<String> = v
+            .evidence
+            .iter()
+            .map(|e| {
+                let words: Vec<&str> = e.matches.iter().map(|m| m.text.as_str()).collect();
+                let mut words = words;
+                words.dedup();
+                format!("{}:{}", e.rule, words.join("/"))
+            })
+            .collect();
+        w.write_record([
+            (i + 1).to_string(),
+            v.tier.name().to_string(),
+            v.risk.to_string(),
+            v.id.clone(),
+            v.received.to_string(),
+            v.channel.clone().unwrap_or_default(),
+            v.petitioner_ids.join("、"),
+            v.persons.map(|p| p.to_string()).unwrap_or_default(),
+            v.target_level
+                .map(|l| l.name().to_string())
+                .unwrap_or_default(),
+            v.location.clone().unwrap_or_default(),
+            v.title.clone().unwrap_or_default(),
+            v.primary_class.clone(),
+            v.secondary_classes.join("、"),
+            signals.join("；"),
+            evidence.join("；"),
+            v.route.clone(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Counts {
+    /// Records read (cases + rejects).
+    pub read: u64,
+    /// Cases triaged.
+    pub triaged: u64,
+    /// Records rejected.
+    pub rejected: u64,
+}
+
+/// The Markdown summary: counts by tier and class, and the top cases.
+pub fn summary(verdicts: &[Verdict], counts: Counts, classes: &[String], top: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# 信访风险预警摘要\n");
+    let _ = writeln!(
+        s,
+        "读入 {} 条，完成研判 {} 条，拒收 {} 条。\n",
+        counts.read, counts.triaged, counts.rejected
+    );
+    let _ = writeln!(s, "## 预警等级\n\n| 等级 | 件数 |\n|---|---:|");
+    for t in Tier::ALL {
+        let n = verdicts.iter().filter(|v| v.tier == t).count();
+        let label = if t == Tier::None {
+            "无（未预警）"
+        } else {
+            t.name()
+        };
+        let _ = writeln!(s, "| {label} | {n} |");
+    }
+    let _ = writeln!(
+        s,
+        "\n## 类别\n\n| 主类别 | 件数 | 其中预警 |\n|---|---:|---:|"
+    );
+    for c in classes {
+        let of: Vec<&Verdict> = verdicts.iter().filter(|v| &v.primary_class == c).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let warned = of.iter().filter(|v| v.warned).count();
+        let _ = writeln!(s, "| {c} | {} | {warned} |", of.len());
+    }
+    let _ = writeln!(
+        s,
+        "\n## 风险最高的 {} 件\n\n| 排名 | 等级 | 风险分 | 编号 | 登记日期 | 主类别 | 风险信号 |\n|---:|---|---:|---|---|---|---|",
+        top.min(verdicts.len())
+    );
+    for (i, v) in verdicts.iter().take(top).enumerate() {
+        let signals: Vec<&str> = v.signals.iter().map(|x| x.signal.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            i + 1,
+            v.tier.name(),
+            v.risk,
+            v.id.replace('|', "\\|"),
+            v.received,
+            v.primary_class,
+            signals.join("、")
+        );
+    }
+    s
+}
+
+/// The run manifest: enough to reproduce and audit a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// Program name and version.
+    pub program: String,
+    /// Where the rules came from.
+    pub rules_origin: String,
+    /// SHA-256 of the rule files.
+    pub rules_sha256: String,
+    /// SHA-256 of the user dictionary.
+    pub dict_sha256: String,
+    /// Inputs and their counts.
+    pub inputs: Vec<InputManifest>,
+    /// Totals.
+    pub counts: Counts,
+    /// Worker threads.
+    pub threads: usize,
+    /// Whether ids and phone numbers were masked.
+    pub masked: bool,
+    /// Start time (local, RFC 3339).
+    pub started: String,
+    /// End time.
+    pub finished: String,
+    /// Files written.
+    pub outputs: Vec<String>,
+}
+
+/// One input file in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputManifest {
+    /// Path as given.
+    pub path: String,
+    /// Format used.
+    pub format: crate::input::Format,
+    /// Encoding used.
+    pub encoding: String,
+    /// Records read.
+    pub read: u64,
+    /// Records rejected.
+    pub rejected: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_id_and_phone_numbers_only() {
+        assert_eq!(
+            mask("身份证110101199001011234号"),
+            "身份证110101********1234号"
+        );
+        assert_eq!(mask("11010119900101123X"), "110101********123X");
+        assert_eq!(mask("电话13812345678"), "电话138****5678");
+        assert_eq!(mask("编号2024001"), "编号2024001");
+        assert_eq!(mask("138123456789"), "138123456789");
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,382 @@
+//! Rule sets: the TOML files rule editors write, their validation, and the
+//! default set built into the binary.
+//!
+//! A rule set is a directory with `scoring.toml` (classes, signals,
+//! weights, tiers), `dict/user.dict` (the segmenter's user dictionary) and
+//! any number of rule files (`*.toml`, each a list of `[[rule]]`).
+//! [`RuleSet::load`] either returns a fully validated set or every problem
+//! found; a set with errors is never used.
+
+pub mod diag;
+mod load;
+pub mod model;
+
+use std::ops::Range;
+use std::path::Path;
+
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use crate::case::Level;
+pub use diag::{Diagnostic, Severity};
+
+/// Name of the scoring file at the root of a rule set.
+pub const SCORING_FILE: &str = "scoring.toml";
+/// Path of the user dictionary inside a rule set.
+pub const USER_DICT_FILE: &str = "dict/user.dict";
+
+/// The files of a rule set, read into memory, sorted by name.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    /// Where the set came from, for messages (`rules/`, or `<内置规则>`).
+    pub origin: String,
+    /// `(relative path with / separators, content)`.
+    pub files: Vec<(String, String)>,
+}
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
+}
+
+impl RuleSource {
+    /// The default rule set compiled into the binary.
+    pub fn builtin() -> RuleSource {
+        let mut files: Vec<(String, String)> = embedded::FILES
+            .iter()
+            .map(|(p, c)| ((*p).to_string(), (*c).to_string()))
+            .collect();
+        files.sort();
+        RuleSource {
+            origin: "<内置规则>".into(),
+            files,
+        }
+    }
+
+    /// Read every `.toml` and `.dict` file under `dir`.
+    pub fn from_dir(dir: &Path) -> std::io::Result<RuleSource> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                if ext != "toml" && ext != "dict" {
+                    continue;
+                }
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let bytes = std::fs::read(&path)?;
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "{}：规则文件必须是 UTF-8 编码（请在编辑器里另存为 UTF-8）",
+                            path.display()
+                        ),
+                    )
+                })?;
+                let text = text
+                    .strip_prefix('\u{feff}')
+                    .map(str::to_string)
+                    .unwrap_or(text);
+                files.push((rel, text));
+            }
+        }
+        files.sort();
+        Ok(RuleSource {
+            origin: dir.display().to_string(),
+            files,
+        })
+    }
+
+    /// Display name of a file: the origin joined with the relative path.
+    pub fn display_name(&self, rel: &str) -> String {
+        if self.origin.starts_with('<') {
+            format!("{}/{rel}", self.origin)
+        } else {
+            Path::new(&self.origin).join(rel).display().to_string()
+        }
+    }
+
+    /// SHA-256 over the rule files (name and content), excluding the dictionary.
+    pub fn rules_hash(&self) -> String {
+        self.hash(|name| !name.ends_with(".dict"))
+    }
+
+    /// SHA-256 of the user dictionary.
+    pub fn dict_hash(&self) -> String {
+        self.hash(|name| name.ends_with(".dict"))
+    }
+
+    fn hash(&self, keep: impl Fn(&str) -> bool) -> String {
+        let mut h = Sha256::new();
+        for (name, text) in self.files.iter().filter(|(n, _)| keep(n)) {
+            h.update(name.as_bytes());
+            h.update([0]);
+            h.update(text.as_bytes());
+            h.update([0]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Write the files under `dir` (for `triage rules export`).
+    pub fn export(&self, dir: &Path) -> std::io::Result<usize> {
+        for (rel, text) in &self.files {
+            let path = dir.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            crate::output::write_atomic(&path, text.as_bytes())?;
+        }
+        Ok(self.files.len())
+    }
+}
+
+/// What a rule contributes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A class, by index into [`Scoring::classes`].
+    Class(usize),
+    /// A signal, by index into [`Scoring::signals`].
+    Signal(usize),
+}
+
+/// Where a match must fall to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boundary {
+    /// Anywhere in the text.
+    Chars,
+    /// Start and end on the segmenter's token boundaries.
+    Tokens,
+}
+
+/// How far an exclusion phrase reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExcludeScope {
+    /// It must overlap the hit.
+    Overlap,
+    /// It must be in the same clause.
+    Clause,
+    /// Anywhere in the case.
+    Case,
+}
+
+/// Unit of a proximity distance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Characters between the two terms.
+    Chars,
+    /// Tokens between the two terms.
+    Tokens,
+}
+
+/// The matching part of a rule.
+#[derive(Debug, Clone)]
+pub enum RuleKind {
+    /// Keyword sets.
+    Keywords {
+        /// Any of these.
+        any: Vec<String>,
+        /// All of these.
+        all: Vec<String>,
+    },
+    /// A regular expression.
+    Regex {
+        /// The compiled pattern.
+        regex: Regex,
+    },
+    /// Term A within N units of term B, in the same clause.
+    Proximity {
+        /// First group.
+        a: Vec<String>,
+        /// Second group.
+        b: Vec<String>,
+        /// Largest distance.
+        within: u32,
+        /// Unit of the distance.
+        unit: Unit,
+    },
+}
+
+/// A place in a rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Index into [`RuleSource::files`].
+    pub file: usize,
+    /// Byte span in that file.
+    pub span: Range<usize>,
+}
+
+/// An inline test text.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// The text.
+    pub text: String,
+    /// Where it is written.
+    pub at: Located,
+}
+
+/// A validated rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Unique id.
+    pub id: String,
+    /// Plain-words description.
+    pub description: String,
+    /// What it contributes to.
+    pub target: Target,
+    /// Points.
+    pub weight: f64,
+    /// How it matches.
+    pub kind: RuleKind,
+    /// Boundary mode of its terms.
+    pub boundary: Boundary,
+    /// Exclusion phrases.
+    pub exclude: Vec<String>,
+    /// Reach of the exclusions.
+    pub exclude_scope: ExcludeScope,
+    /// Distinct terms counted, at most.
+    pub max_terms: u32,
+    /// Must match.
+    pub examples: Vec<Example>,
+    /// Must not match.
+    pub counter_examples: Vec<Example>,
+    /// Where the rule's id is written.
+    pub at: Located,
+}
+
+/// A class.
+#[derive(Debug, Clone)]
+pub struct ClassDef {
+    /// Chinese name.
+    pub name: String,
+    /// Routing hint.
+    pub route: String,
+    /// Risk points as primary class.
+    pub risk: f64,
+}
+
+/// A risk signal.
+#[derive(Debug, Clone)]
+pub struct SignalDef {
+    /// Chinese name.
+    pub name: String,
+    /// Meaning.
+    pub description: String,
+    /// Cap on its points.
+    pub max: f64,
+}
+
+/// Points for a signal when several signals co-occur.
+#[derive(Debug, Clone)]
+pub struct Combo {
+    /// Signal indexes, all required.
+    pub signals: Vec<usize>,
+    /// Points.
+    pub points: f64,
+    /// Why.
+    pub description: String,
+}
+
+/// Tier thresholds (lowest score of each tier).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tiers {
+    /// 红.
+    pub red: f64,
+    /// 橙.
+    pub orange: f64,
+    /// 黄.
+    pub yellow: f64,
+    /// 蓝.
+    pub blue: f64,
+}
+
+/// The validated content of `scoring.toml`.
+#[derive(Debug, Clone)]
+pub struct Scoring {
+    /// Name of the no-class class.
+    pub other: String,
+    /// Class score needed for a class.
+    pub min_score: f64,
+    /// Share of the primary score needed for a secondary class.
+    pub secondary_ratio: f64,
+    /// Classes.
+    pub classes: Vec<ClassDef>,
+    /// Signals.
+    pub signals: Vec<SignalDef>,
+    /// `(min persons, signal, points)`, highest `min` first.
+    pub persons: Vec<(u32, usize, f64)>,
+    /// `(level, signal, points)`.
+    pub target_level: Vec<(Level, usize, f64)>,
+    /// Co-occurrence bonuses.
+    pub combos: Vec<Combo>,
+    /// Tier thresholds.
+    pub tiers: Tiers,
+}
+
+impl Scoring {
+    /// Resolve a class or signal name.
+    pub fn target(&self, name: &str) -> Option<Target> {
+        if let Some(i) = self.classes.iter().position(|c| c.name == name) {
+            return Some(Target::Class(i));
+        }
+        self.signals
+            .iter()
+            .position(|s| s.name == name)
+            .map(Target::Signal)
+    }
+
+    /// Display name of a target.
+    pub fn target_name(&self, t: Target) -> &str {
+        match t {
+            Target::Class(i) => &self.classes[i].name,
+            Target::Signal(i) => &self.signals[i].name,
+        }
+    }
+}
+
+/// A validated rule set.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// The files it was read from.
+    pub source: RuleSource,
+    /// The rules, in file order.
+    pub rules: Vec<Rule>,
+    /// Scoring configuration.
+    pub scoring: Scoring,
+    /// Text of the user dictionary.
+    pub user_dict: String,
+    /// Warnings found while loading.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl RuleSet {
+    /// Parse and validate a rule source. Returns every error found (and
+    /// the warnings) when the set cannot be used.
+    pub fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
+        load::load(source)
+    }
+
+    /// A diagnostic pointing at `at`.
+    pub fn diag(
+        &self,
+        at: &Located,
+        code: &'static str,
+        severity: Severity,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        let (rel, text) = &self.source.files[at.file];
+        let name = self.source.display_name(rel);
+        diag::Source { name: &name, text }.diag(code, severity, at.span.clone(), message, hint)
+    }
+}

@@ -1,0 +1,213 @@
+//! Scoring: class scores, primary and secondary classes, signal points
+//! with caps, field points (persons, target level), combinations, the
+//! 0–100 risk score and its tier. Every point goes through the ledger, so
+//! the ledger lines always add up to the risk score.
+//!
+//! The rules are documented for analysts in `rules/scoring.toml`.
+
+use crate::case::Case;
+use crate::engine::RuleHit;
+use crate::rules::{Rule, Scoring, Target, Tiers};
+use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, Tier, Verdict};
+
+/// Map a risk score to a tier.
+pub fn tier_of(tiers: &Tiers, risk: f64) -> Tier {
+    if risk >= tiers.red {
+        Tier::Red
+    } else if risk >= tiers.orange {
+        Tier::Orange
+    } else if risk >= tiers.yellow {
+        Tier::Yellow
+    } else if risk >= tiers.blue {
+        Tier::Blue
+    } else {
+        Tier::None
+    }
+}
+
+fn fmt_points(p: f64) -> String {
+    if p.fract() == 0.0 {
+        format!("{p:.0}")
+    } else {
+        format!("{p:.1}")
+    }
+}
+
+/// Fill the class, signal, ledger, risk and tier fields of `v`.
+pub fn score(scoring: &Scoring, rules: &[Rule], case: &Case, hits: &[RuleHit], v: &mut Verdict) {
+    let mut class = vec![0.0f64; scoring.classes.len()];
+    let mut signal = vec![0.0f64; scoring.signals.len()];
+    let mut signal_lines: Vec<Vec<LedgerLine>> = vec![Vec::new(); scoring.signals.len()];
+
+    for h in hits {
+        let rule = &rules[h.rule];
+        match rule.target {
+            Target::Class(c) => class[c] += h.points,
+            Target::Signal(s) => {
+                signal[s] += h.points;
+                signal_lines[s].push(LedgerLine {
+                    source: LedgerSource::Rule,
+                    item: rule.id.clone(),
+                    target: scoring.signals[s].name.clone(),
+                    points: h.points,
+                    note: rule.description.clone(),
+                });
+            }
+        }
+    }
+    if let Some(n) = case.persons
+        && let Some(&(min, s, points)) = scoring.persons.iter().find(|(min, _, _)| n >= *min)
+    {
+        signal[s] += points;
+        signal_lines[s].push(LedgerLine {
+            source: LedgerSource::Field,
+            item: "persons".into(),
+            target: scoring.signals[s].name.clone(),
+            points,
+            note: format!("登记人数 {n} 人（≥ {min}）"),
+        });
+    }
+    if let Some(level) = case.target_level {
+        for &(l, s, points) in &scoring.target_level {
+            if l == level {
+                signal[s] += points;
+                signal_lines[s].push(LedgerLine {
+                    source: LedgerSource::Field,
+                    item: "target_level".into(),
+                    target: scoring.signals[s].name.clone(),
+                    points,
+                    note: format!("诉求层级：{}", level.name()),
+                });
+            }
+        }
+    }
+
+    // Classes.
+    let mut order: Vec<usize> = (0..class.len()).filter(|&c| class[c] > 0.0).collect();
+    order.sort_by(|&a, &b| class[b].total_cmp(&class[a]).then(a.cmp(&b)));
+    v.class_scores = order
+        .iter()
+        .map(|&c| ClassScore {
+            class: scoring.classes[c].name.clone(),
+            score: class[c],
+        })
+        .collect();
+    let primary = order
+        .first()
+        .copied()
+        .filter(|&c| class[c] >= scoring.min_score);
+    let mut ledger = Vec::new();
+    match primary {
+        Some(p) => {
+            v.primary_class = scoring.classes[p].name.clone();
+            v.route = scoring.classes[p].route.clone();
+            v.secondary_classes = order[1..]
+                .iter()
+                .filter(|&&c| {
+                    class[c] >= scoring.min_score && class[c] >= scoring.secondary_ratio * class[p]
+                })
+                .map(|&c| scoring.classes[c].name.clone())
+                .collect();
+            let risk = scoring.classes[p].risk;
+            if risk > 0.0 {
+                ledger.push(LedgerLine {
+                    source: LedgerSource::Class,
+                    item: scoring.classes[p].name.clone(),
+                    target: scoring.classes[p].name.clone(),
+                    points: risk,
+                    note: format!(
+                        "主类别 {}（类别分 {}）",
+                        scoring.classes[p].name,
+                        fmt_points(class[p])
+                    ),
+                });
+            }
+        }
+        None => v.primary_class = scoring.other.clone(),
+    }
+
+    // Signals, each capped to [0, max].
+    let mut present = vec![false; signal.len()];
+    for (s, lines) in signal_lines.into_iter().enumerate() {
+        if lines.is_empty() {
+            continue;
+        }
+        ledger.extend(lines);
+        let def = &scoring.signals[s];
+        let raw = signal[s];
+        let capped = raw.clamp(0.0, def.max);
+        if capped != raw {
+            ledger.push(LedgerLine {
+                source: LedgerSource::Cap,
+                item: def.name.clone(),
+                target: def.name.clone(),
+                points: capped - raw,
+                note: if raw > def.max {
+                    format!("信号“{}”封顶 {}", def.name, fmt_points(def.max))
+                } else {
+                    format!("信号“{}”不低于 0", def.name)
+                },
+            });
+        }
+        if capped > 0.0 {
+            present[s] = true;
+            v.signals.push(SignalScore {
+                signal: def.name.clone(),
+                points: capped,
+            });
+        }
+    }
+    for combo in &scoring.combos {
+        if combo.signals.iter().all(|&s| present[s]) {
+            let names: Vec<&str> = combo
+                .signals
+                .iter()
+                .map(|&s| scoring.signals[s].name.as_str())
+                .collect();
+            ledger.push(LedgerLine {
+                source: LedgerSource::Combo,
+                item: names.join("+"),
+                target: names.join("+"),
+                points: combo.points,
+                note: combo.description.clone(),
+            });
+        }
+    }
+    let total: f64 = ledger.iter().map(|l| l.points).sum();
+    let bounded = total.clamp(0.0, 100.0);
+    if bounded != total {
+        ledger.push(LedgerLine {
+            source: LedgerSource::Bound,
+            item: "risk".into(),
+            target: String::new(),
+            points: bounded - total,
+            note: "风险分限定在 0–100".into(),
+        });
+    }
+    let risk = bounded.round();
+    v.risk = risk as u32;
+    v.tier = tier_of(&scoring.tiers, risk);
+    v.warned = v.tier.warned();
+    v.ledger = ledger;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_use_inclusive_lower_bounds() {
+        let t = Tiers {
+            red: 70.0,
+            orange: 50.0,
+            yellow: 30.0,
+            blue: 15.0,
+        };
+        assert_eq!(tier_of(&t, 70.0), Tier::Red);
+        assert_eq!(tier_of(&t, 69.0), Tier::Orange);
+        assert_eq!(tier_of(&t, 50.0), Tier::Orange);
+        assert_eq!(tier_of(&t, 30.0), Tier::Yellow);
+        assert_eq!(tier_of(&t, 15.0), Tier::Blue);
+        assert_eq!(tier_of(&t, 14.0), Tier::None);
+    }
+}

@@ -1,0 +1,118 @@
+//! Text helpers shared by matching and reporting: clause boundaries,
+//! byte-to-character offset conversion, and excerpts.
+//!
+//! A clause ends at Chinese or ASCII sentence punctuation or a line break.
+//! None of the separators is a character that jieba keeps inside a word,
+//! so segmenting a clause on its own gives exactly the tokens that
+//! segmenting the whole text gives for that clause.
+
+/// Whether `c` ends a clause.
+pub fn is_clause_break(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '！'
+            | '？'
+            | '；'
+            | '：'
+            | '、'
+            | '…'
+            | '“'
+            | '”'
+            | '‘'
+            | '’'
+            | '（'
+            | '）'
+            | '《'
+            | '》'
+            | '【'
+            | '】'
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | ','
+            | '!'
+            | '?'
+            | ';'
+            | ':'
+            | '('
+            | ')'
+            | '"'
+            | '\n'
+            | '\r'
+            | '\t'
+            | ' '
+            | '\u{3000}'
+    )
+}
+
+/// Byte ranges of the clauses of `text` (separators excluded, empty
+/// clauses dropped), in order.
+pub fn clauses(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if is_clause_break(c) {
+            if i > start {
+                out.push((start, i));
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    if text.len() > start {
+        out.push((start, text.len()));
+    }
+    out
+}
+
+/// Index of the clause (from [`clauses`]) that contains byte `pos`, if any.
+pub fn clause_of(clauses: &[(usize, usize)], pos: usize) -> Option<usize> {
+    let i = clauses.partition_point(|&(_, end)| end <= pos);
+    clauses.get(i).filter(|&&(s, _)| s <= pos).map(|_| i)
+}
+
+/// Number of characters in `text[..byte]`.
+pub fn char_offset(text: &str, byte: usize) -> usize {
+    text.get(..byte).map_or(0, |s| s.chars().count())
+}
+
+/// The text around a byte span, at most `ctx` characters on each side,
+/// with the span marked by 【】.
+pub fn highlight(text: &str, start: usize, end: usize, ctx: usize) -> String {
+    let before: String = {
+        let v: Vec<char> = text[..start].chars().rev().take(ctx).collect();
+        v.into_iter().rev().collect()
+    };
+    let after: String = text[end..].chars().take(ctx).collect();
+    let clean = |s: &str| s.replace(['\n', '\r'], " ");
+    format!(
+        "{}【{}】{}",
+        clean(&before),
+        clean(&text[start..end]),
+        clean(&after)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clauses_split_on_chinese_and_ascii_punctuation() {
+        let t = "房子被拆了，补偿没给!\n我们去了三次";
+        let c: Vec<&str> = clauses(t).iter().map(|&(s, e)| &t[s..e]).collect();
+        assert_eq!(c, ["房子被拆了", "补偿没给", "我们去了三次"]);
+        let cl = clauses(t);
+        assert_eq!(clause_of(&cl, 0), Some(0));
+        assert_eq!(clause_of(&cl, t.find('补').unwrap()), Some(1));
+        assert_eq!(clause_of(&cl, t.find('，').unwrap()), None);
+    }
+
+    #[test]
+    fn offsets_count_characters() {
+        let t = "甲乙ab丙";
+        assert_eq!(char_offset(t, t.find('丙').unwrap()), 4);
+        assert_eq!(highlight(t, 3, 6, 1), "甲【乙】a");
+    }
+}

@@ -1,0 +1,222 @@
+//! The result of triaging one case: classes, signals, risk score, tier,
+//! the score ledger and the evidence behind every point.
+//!
+//! JSON keys are stable ASCII names; values that staff read (class names,
+//! signal names, tiers) are the Chinese names used in the rules.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::case::{Case, Level};
+
+/// Early-warning tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Tier {
+    /// Highest.
+    #[serde(rename = "红")]
+    Red,
+    /// Second.
+    #[serde(rename = "橙")]
+    Orange,
+    /// Third.
+    #[serde(rename = "黄")]
+    Yellow,
+    /// Lowest warned tier.
+    #[serde(rename = "蓝")]
+    Blue,
+    /// Below every threshold: not warned.
+    #[serde(rename = "无")]
+    None,
+}
+
+impl Tier {
+    /// All tiers, highest first.
+    pub const ALL: [Tier; 5] = [
+        Tier::Red,
+        Tier::Orange,
+        Tier::Yellow,
+        Tier::Blue,
+        Tier::None,
+    ];
+
+    /// The Chinese name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Red => "红",
+            Tier::Orange => "橙",
+            Tier::Yellow => "黄",
+            Tier::Blue => "蓝",
+            Tier::None => "无",
+        }
+    }
+
+    /// Whether the tier is a warning.
+    pub fn warned(self) -> bool {
+        self != Tier::None
+    }
+}
+
+/// Which field of the case a match is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    /// The title.
+    Title,
+    /// The text.
+    Text,
+}
+
+/// One matched span.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// Field the span is in.
+    pub field: Field,
+    /// The matched words.
+    pub text: String,
+    /// Start, in characters from the start of the field.
+    pub start: usize,
+    /// End (exclusive), in characters.
+    pub end: usize,
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Rule id.
+    pub rule: String,
+    /// Class or signal it contributes to.
+    pub target: String,
+    /// Points it contributed (weight × distinct terms, capped by max_terms).
+    pub points: f64,
+    /// Distinct terms matched.
+    pub distinct_terms: u32,
+    /// The spans (at most a few per rule).
+    pub matches: Vec<Span>,
+}
+
+/// Where a ledger line's points come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerSource {
+    /// The primary class.
+    Class,
+    /// A signal rule.
+    Rule,
+    /// A record field (persons, target_level).
+    Field,
+    /// A signal's cap.
+    Cap,
+    /// Signals occurring together.
+    Combo,
+    /// The 0–100 bounds of the total.
+    Bound,
+}
+
+/// One line of the score ledger. The lines add up to the risk score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LedgerLine {
+    /// Kind of contribution.
+    pub source: LedgerSource,
+    /// Rule id, class name, field name or combo description.
+    pub item: String,
+    /// Signal or class credited.
+    pub target: String,
+    /// Points (negative for caps).
+    pub points: f64,
+    /// Explanation in Chinese.
+    pub note: String,
+}
+
+/// Class score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassScore {
+    /// Class name.
+    pub class: String,
+    /// Sum of rule points.
+    pub score: f64,
+}
+
+/// Signal points after its cap.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalScore {
+    /// Signal name.
+    pub signal: String,
+    /// Points.
+    pub points: f64,
+}
+
+/// The triage of one case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Case id.
+    pub id: String,
+    /// Registration date.
+    pub received: NaiveDate,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Petitioner ids (masked when asked).
+    pub petitioner_ids: Vec<String>,
+    /// Head count from the record.
+    pub persons: Option<u32>,
+    /// Level the case was brought to.
+    pub target_level: Option<Level>,
+    /// Location.
+    pub location: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Risk score 0–100.
+    pub risk: u32,
+    /// Tier.
+    pub tier: Tier,
+    /// Whether the case is on the warning list.
+    pub warned: bool,
+    /// Primary class (or the no-class name, 其他).
+    pub primary_class: String,
+    /// Secondary classes.
+    pub secondary_classes: Vec<String>,
+    /// Routing hint of the primary class.
+    pub route: String,
+    /// Scores of every class with any evidence, highest first.
+    pub class_scores: Vec<ClassScore>,
+    /// Signals with points, in the order of scoring.toml.
+    pub signals: Vec<SignalScore>,
+    /// How the risk score was built.
+    pub ledger: Vec<LedgerLine>,
+    /// Rules that fired.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Verdict {
+    /// Copy the record fields (never the text) into an empty verdict.
+    pub fn for_case(case: &Case) -> Verdict {
+        Verdict {
+            id: case.id.clone(),
+            received: case.received,
+            channel: case.channel.clone(),
+            petitioner_ids: case.petitioner_ids.clone(),
+            persons: case.persons,
+            target_level: case.target_level,
+            location: case.location.clone(),
+            title: case.title.clone(),
+            risk: 0,
+            tier: Tier::None,
+            warned: false,
+            primary_class: String::new(),
+            secondary_classes: Vec::new(),
+            route: String::new(),
+            class_scores: Vec::new(),
+            signals: Vec::new(),
+            ledger: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// Order of the warning list: risk descending, then older cases first,
+    /// then id.
+    pub fn list_order(a: &Verdict, b: &Verdict) -> std::cmp::Ordering {
+        b.risk
+            .cmp(&a.risk)
+            .then(a.received.cmp(&b.received))
+            .then_with(|| a.id.cmp(&b.id))
+    }
+}
