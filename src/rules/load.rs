@@ -432,7 +432,7 @@ fn terms(
                 diags,
                 "E006",
                 t.span(),
-                format!("{what}里有空关键词"),
+                format!("{what} 里有空关键词"),
                 "删掉这个空字符串 \"\"，空关键词会匹配任何文本",
             );
         } else if s.trim() != s {
@@ -458,7 +458,7 @@ fn terms(
                 "W002",
                 Severity::Warning,
                 t.span(),
-                format!("关键词“{s}”在{what}里重复"),
+                format!("关键词“{s}”在 {what} 里重复"),
                 Some("删掉重复的一项".into()),
             ));
         } else {
