@@ -1,0 +1,349 @@
+//! Normalisation before matching, with offsets kept.
+//!
+//! A [`View`] is the text as the matcher sees it: traditional characters
+//! turned simplified, full-width forms half-width, ASCII letters lower
+//! case, evasion noise inside Chinese words dropped (拆*迁, 补 偿 款, 强-拆,
+//! zero-width characters), and runs of three or more identical Chinese
+//! characters collapsed. Every byte of the view knows the span of the
+//! original text it came from and which steps changed it, so a match on
+//! the view is reported on the original text and says which
+//! normalisation made it.
+
+/// Traditional → simplified characters.
+pub const T2S: u8 = 1;
+/// Full-width → half-width forms.
+pub const WIDTH: u8 = 2;
+/// ASCII letter case.
+pub const CASE: u8 = 4;
+/// Symbols and spaces inserted inside Chinese words.
+pub const NOISE: u8 = 8;
+/// Runs of three or more identical Chinese characters.
+pub const REPEAT: u8 = 16;
+/// Every step.
+pub const ALL: u8 = T2S | WIDTH | CASE | NOISE | REPEAT;
+
+/// Names of the steps as written in rule files, with their bits.
+pub const STEP_NAMES: [(&str, u8); 5] = [
+    ("traditional", T2S),
+    ("width", WIDTH),
+    ("case", CASE),
+    ("noise", NOISE),
+    ("repeat", REPEAT),
+];
+
+/// Chinese names of the steps that are set in `mask`, for reports.
+pub fn describe(mask: u8) -> Vec<&'static str> {
+    [
+        (T2S, "繁简转换"),
+        (WIDTH, "全角转半角"),
+        (CASE, "大小写"),
+        (NOISE, "去除夹杂符号"),
+        (REPEAT, "叠字合并"),
+    ]
+    .iter()
+    .filter(|(b, _)| mask & b != 0)
+    .map(|(_, n)| *n)
+    .collect()
+}
+
+/// Whether `c` is a Chinese character.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FA1F}')
+}
+
+/// Characters dropped when they stand between two Chinese characters.
+fn is_noise(c: char) -> bool {
+    matches!(
+        c,
+        '*' | '-'
+            | '_'
+            | '.'
+            | '~'
+            | '^'
+            | '#'
+            | '@'
+            | '/'
+            | '\\'
+            | '|'
+            | '+'
+            | '='
+            | '`'
+            | '\''
+            | ' '
+            | '\t'
+            | '·'
+            | '•'
+            | '●'
+            | '○'
+            | '★'
+            | '☆'
+            | '※'
+            | '×'
+            | '♥'
+            | '◆'
+            | '■'
+            | '□'
+            | '▲'
+            | '△'
+            | '＿'
+    )
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// The text seen by the matcher, mapped back to the original.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    /// Normalised text.
+    pub text: String,
+    /// Per byte of `text`: start of the original span of its character.
+    starts: Vec<u32>,
+    /// Per byte of `text`: end of the original span of its character.
+    ends: Vec<u32>,
+    /// Per byte of `text`: the steps that changed its character.
+    flags: Vec<u8>,
+}
+
+struct Unit {
+    c: char,
+    start: u32,
+    end: u32,
+    flags: u8,
+}
+
+impl View {
+    /// Build the view of `original` under the steps in `mask`.
+    pub fn new(original: &str, mask: u8) -> View {
+        let simplified;
+        let t2s_chars: Option<std::str::Chars<'_>> = if mask & T2S != 0 {
+            simplified = fast2s::convert(original);
+            if simplified.chars().count() == original.chars().count() {
+                Some(simplified.chars())
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        let mut t2s_chars = t2s_chars;
+        let mut units: Vec<Unit> = Vec::with_capacity(original.len() / 2);
+        let mut pending = 0u8;
+        for (b, c0) in original.char_indices() {
+            let start = b as u32;
+            let end = (b + c0.len_utf8()) as u32;
+            let mut c = c0;
+            let mut flags = 0u8;
+            if let Some(it) = t2s_chars.as_mut()
+                && let Some(s) = it.next()
+                && s != c
+            {
+                c = s;
+                flags |= T2S;
+            }
+            if mask & WIDTH != 0 {
+                if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+                    if let Some(h) = char::from_u32(c as u32 - 0xFEE0) {
+                        c = h;
+                        flags |= WIDTH;
+                    }
+                } else if c == '\u{3000}' {
+                    c = ' ';
+                    flags |= WIDTH;
+                }
+            }
+            if mask & CASE != 0 && c.is_ascii_uppercase() {
+                c = c.to_ascii_lowercase();
+                flags |= CASE;
+            }
+            if mask & NOISE != 0 && is_invisible(c) {
+                pending = NOISE;
+                continue;
+            }
+            units.push(Unit {
+                c,
+                start,
+                end,
+                flags: flags | std::mem::take(&mut pending),
+            });
+        }
+        if mask & NOISE != 0 {
+            units = drop_noise(units);
+        }
+        if mask & REPEAT != 0 {
+            units = collapse_repeats(units);
+        }
+        let mut v = View {
+            text: String::with_capacity(original.len()),
+            starts: Vec::with_capacity(original.len()),
+            ends: Vec::with_capacity(original.len()),
+            flags: Vec::with_capacity(original.len()),
+        };
+        for u in units {
+            v.text.push(u.c);
+            for _ in 0..u.c.len_utf8() {
+                v.starts.push(u.start);
+                v.ends.push(u.end);
+                v.flags.push(u.flags);
+            }
+        }
+        v
+    }
+
+    /// The original byte span of the view span `start..end` (non-empty).
+    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
+        let s = self.starts.get(start).copied().unwrap_or(0) as usize;
+        let e = end
+            .checked_sub(1)
+            .and_then(|i| self.ends.get(i))
+            .copied()
+            .unwrap_or(0) as usize;
+        (s, e.max(s))
+    }
+
+    /// The steps that changed anything inside `start..end`.
+    pub fn changes(&self, start: usize, end: usize) -> u8 {
+        self.flags
+            .get(start..end)
+            .map_or(0, |f| f.iter().fold(0, |a, b| a | b))
+    }
+}
+
+/// Drop runs of at most three noise characters between two Chinese
+/// characters; the following character is flagged and its span starts
+/// where the noise started, so a match across it covers the noise.
+fn drop_noise(units: Vec<Unit>) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::with_capacity(units.len());
+    let mut i = 0;
+    while i < units.len() {
+        let prev_cjk = out.last().is_some_and(|u| is_cjk(u.c));
+        if prev_cjk && is_noise(units[i].c) {
+            let run = units[i..].iter().take_while(|u| is_noise(u.c)).count();
+            if run <= 3 && units.get(i + run).is_some_and(|u| is_cjk(u.c)) {
+                let next = Unit {
+                    c: units[i + run].c,
+                    start: units[i].start,
+                    end: units[i + run].end,
+                    flags: units[i + run].flags | NOISE,
+                };
+                out.push(next);
+                i += run + 1;
+                continue;
+            }
+        }
+        let u = &units[i];
+        out.push(Unit {
+            c: u.c,
+            start: u.start,
+            end: u.end,
+            flags: u.flags,
+        });
+        i += 1;
+    }
+    out
+}
+
+/// Collapse runs of three or more identical Chinese characters into one.
+fn collapse_repeats(units: Vec<Unit>) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::with_capacity(units.len());
+    let mut i = 0;
+    while i < units.len() {
+        let c = units[i].c;
+        let run = units[i..].iter().take_while(|u| u.c == c).count();
+        if run >= 3 && is_cjk(c) {
+            let last = &units[i + run - 1];
+            out.push(Unit {
+                c,
+                start: units[i].start,
+                end: last.end,
+                flags: units[i..i + run].iter().fold(REPEAT, |a, u| a | u.flags),
+            });
+            i += run;
+        } else {
+            let u = &units[i];
+            out.push(Unit {
+                c: u.c,
+                start: u.start,
+                end: u.end,
+                flags: u.flags,
+            });
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Normalise a keyword the way the text is normalised.
+pub fn normalize_term(term: &str, mask: u8) -> String {
+    View::new(term, mask).text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn orig<'a>(text: &'a str, v: &View, needle: &str) -> &'a str {
+        let s = v.text.find(needle).unwrap();
+        let (a, b) = v.original_span(s, s + needle.len());
+        &text[a..b]
+    }
+
+    #[test]
+    fn traditional_width_and_case() {
+        let t = "我們的房屋被強拆，補償款ＡＢＣ１２３沒到位";
+        let v = View::new(t, ALL);
+        assert_eq!(v.text, "我们的房屋被强拆,补偿款abc123没到位");
+        assert_eq!(orig(t, &v, "强拆"), "強拆");
+        let s = v.text.find("强拆").unwrap();
+        assert_eq!(v.changes(s, s + "强拆".len()), T2S);
+        assert_eq!(orig(t, &v, "abc123"), "ＡＢＣ１２３");
+    }
+
+    #[test]
+    fn evasion_noise_inside_words_is_dropped_with_spans_on_the_original() {
+        for (t, word, raw) in [
+            ("他们要拆*迁我家", "拆迁", "拆*迁"),
+            ("补 偿 款至今没给", "补偿款", "补 偿 款"),
+            ("半夜来强-拆", "强拆", "强-拆"),
+            ("强​拆", "强拆", "强​拆"),
+            ("拆★☆迁办", "拆迁", "拆★☆迁"),
+        ] {
+            let v = View::new(t, ALL);
+            assert!(v.text.contains(word), "{t} → {}", v.text);
+            assert_eq!(orig(t, &v, word), raw, "{t}");
+            let s = v.text.find(word).unwrap();
+            assert_ne!(v.changes(s, s + word.len()) & NOISE, 0);
+        }
+        // Not between Chinese characters: kept.
+        let v = View::new("2024-03-05 上午", ALL);
+        assert_eq!(v.text, "2024-03-05 上午");
+        // Too long a run: kept.
+        let v = View::new("拆****迁", ALL);
+        assert_eq!(v.text, "拆****迁");
+    }
+
+    #[test]
+    fn repeated_characters_collapse_only_from_three() {
+        let t = "强强强拆，天天来人";
+        let v = View::new(t, ALL);
+        assert_eq!(v.text, "强拆,天天来人");
+        assert_eq!(orig(t, &v, "强拆"), "强强强拆");
+    }
+
+    #[test]
+    fn steps_can_be_chosen() {
+        let t = "北京路的強拆";
+        assert_eq!(View::new(t, WIDTH).text, t);
+        assert_eq!(View::new(t, T2S).text, "北京路的强拆");
+        assert_eq!(normalize_term("強拆", ALL), "强拆");
+        assert_eq!(describe(T2S | NOISE), ["繁简转换", "去除夹杂符号"]);
+    }
+}
