@@ -1,20 +1,27 @@
 //! The compiled rule set and the matching of one case.
 //!
-//! All literal terms of all rules (keywords, proximity terms, exclusions)
-//! go into one Aho-Corasick automaton searched with overlapping matches,
-//! so one pass over the text finds every candidate; regex rules run after
-//! it. A candidate then passes the rule's boundary check (the segmenter is
-//! asked only for the clauses where a `tokens` rule has a candidate), its
-//! exclusions and its combination logic. The [`Engine`] is immutable,
-//! `Send + Sync`, and shared by all worker threads.
+//! Rules are grouped by the normalisation they ask for; each group has
+//! one Aho-Corasick automaton over all its literal terms (keywords,
+//! proximity terms, exclusions), searched with overlapping matches on the
+//! group's normalised [`View`] of the text, so one pass finds every
+//! candidate; regex rules run on the same view. A candidate then passes
+//! the rule's boundary check (the segmenter is asked only for the clauses
+//! where a `tokens` rule has a candidate), its exclusions (longest match
+//! wins between an overlapping hit and exclusion), and the negation,
+//! hearsay and condition cues of `language.toml`. Spans are reported on
+//! the original text. The [`Engine`] is immutable, `Send + Sync`, and
+//! shared by all worker threads.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::case::Case;
-use crate::rules::{Boundary, Diagnostic, ExcludeScope, RuleKind, RuleSet, Severity, Unit};
+use crate::modality::{CueHit, Cues, Modality, Reading, Scope};
+use crate::normalize::{self, View};
+use crate::quantity::{self, CountUnit};
+use crate::rules::{Boundary, Diagnostic, ExcludeScope, RuleKind, RuleSet, Severity, Target, Unit};
 use crate::segment::Segmenter;
 use crate::text;
-use crate::verdict::{Evidence, Field, Span, Verdict};
+use crate::verdict::{Evidence, Field, NegatedEvidence, Span, Verdict};
 
 /// Most spans kept as evidence per rule.
 const MAX_SPANS_PER_RULE: usize = 8;
@@ -44,6 +51,19 @@ struct Occ {
     end: usize,
 }
 
+/// One matched span of a hit, on the original (joined) document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HitSpan {
+    /// Start byte in the document.
+    pub start: usize,
+    /// End byte in the document.
+    pub end: usize,
+    /// Normalisation steps that changed the matched text.
+    pub changes: u8,
+    /// How the hit is stated.
+    pub modality: Modality,
+}
+
 /// A rule that fired on a text, before scoring.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleHit {
@@ -51,27 +71,75 @@ pub struct RuleHit {
     pub rule: usize,
     /// Distinct terms (or pairs, or regex strings) matched.
     pub distinct: u32,
-    /// Points: weight × min(distinct, max_terms).
+    /// Points: weight × the modality factors of the best `max_terms` distinct terms.
     pub points: f64,
-    /// Byte spans in the matched document.
-    pub spans: Vec<(usize, usize)>,
+    /// Matched spans.
+    pub spans: Vec<HitSpan>,
+    /// Explanation for hits without spans (a head count from a field).
+    pub note: Option<String>,
+}
+
+/// A candidate hit cancelled by a negation cue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NegatedHit {
+    /// Index into the rule set's rules.
+    pub rule: usize,
+    /// The hit, document bytes.
+    pub span: (usize, usize),
+    /// The cue, document bytes.
+    pub cue: (usize, usize),
+}
+
+/// Everything matching found in one document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Matches {
+    /// Rules that fired, in rule order.
+    pub hits: Vec<RuleHit>,
+    /// Candidates cancelled by negation.
+    pub negated: Vec<NegatedHit>,
+}
+
+/// Switches for measuring what normalisation and cue reading cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Match on normalised views (otherwise on the raw text).
+    pub normalize: bool,
+    /// Read negation, hearsay and condition cues.
+    pub modality: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            normalize: true,
+            modality: true,
+        }
+    }
+}
+
+/// The rules that share one normalisation.
+struct Group {
+    mask: u8,
+    ac: Option<AhoCorasick>,
+    uses: Vec<Vec<TermUse>>,
+    regex_rules: Vec<u32>,
+    count_rules: Vec<u32>,
 }
 
 /// A compiled, immutable rule set ready to triage cases.
 pub struct Engine {
     rules: RuleSet,
     segmenter: Segmenter,
-    ac: Option<AhoCorasick>,
-    uses: Vec<Vec<TermUse>>,
-    regex_rules: Vec<u32>,
-    tokens_needed: bool,
+    groups: Vec<Group>,
+    cues: Cues,
+    options: EngineOptions,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("rules", &self.rules.rules.len())
-            .field("patterns", &self.uses.len())
+            .field("groups", &self.groups.len())
             .finish_non_exhaustive()
     }
 }
@@ -103,29 +171,29 @@ impl<'a> Document<'a> {
     /// Turn a byte span of `joined` into a reported span.
     pub fn span(&self, start: usize, end: usize) -> Span {
         let j = &*self.joined;
-        if start < self.text_start {
-            Span {
-                field: Field::Title,
-                text: j[start..end].to_string(),
-                start: text::char_offset(j, start),
-                end: text::char_offset(j, end),
-            }
+        let (field, base) = if start < self.text_start {
+            (Field::Title, 0)
         } else {
-            let body = &j[self.text_start..];
-            Span {
-                field: Field::Text,
-                text: j[start..end].to_string(),
-                start: text::char_offset(body, start - self.text_start),
-                end: text::char_offset(body, end - self.text_start),
-            }
+            (Field::Text, self.text_start)
+        };
+        let body = &j[base..];
+        Span {
+            field,
+            text: j[start..end].to_string(),
+            start: text::char_offset(body, start - base),
+            end: text::char_offset(body, end - base),
+            normalization: Vec::new(),
+            modality: Modality::Fact,
         }
     }
 }
 
-/// Per-case lazily computed structure: clauses and token boundaries.
+/// Per view lazily computed structure: clauses, sentences, cues, tokens.
 struct Layout<'t> {
     text: &'t str,
     clauses: Option<Vec<(usize, usize)>>,
+    sentences: Option<Vec<(usize, usize)>>,
+    cues: Option<Vec<CueHit>>,
     tokens: Vec<Option<Vec<(usize, usize)>>>,
 }
 
@@ -134,6 +202,8 @@ impl<'t> Layout<'t> {
         Layout {
             text,
             clauses: None,
+            sentences: None,
+            cues: None,
             tokens: Vec::new(),
         }
     }
@@ -149,6 +219,22 @@ impl<'t> Layout<'t> {
 
     fn clause_of(&mut self, pos: usize) -> Option<usize> {
         text::clause_of(self.clauses(), pos)
+    }
+
+    fn clause_start(&mut self, pos: usize) -> usize {
+        match self.clause_of(pos) {
+            Some(c) => self.clauses()[c].0,
+            None => pos,
+        }
+    }
+
+    fn sentence_start(&mut self, pos: usize) -> usize {
+        let text = self.text;
+        let s = self.sentences.get_or_insert_with(|| text::sentences(text));
+        match text::clause_of(s, pos) {
+            Some(i) => s[i].0,
+            None => pos,
+        }
     }
 
     /// Tokens (absolute byte ranges) of clause `c`.
@@ -180,8 +266,40 @@ impl<'t> Layout<'t> {
     }
 }
 
+/// The view a group matches on: the raw text or a normalised copy.
+enum Seen<'a> {
+    Raw(&'a str),
+    Normalized(View),
+}
+
+impl Seen<'_> {
+    fn text(&self) -> &str {
+        match self {
+            Seen::Raw(t) => t,
+            Seen::Normalized(v) => &v.text,
+        }
+    }
+
+    fn original(&self, s: usize, e: usize) -> (usize, usize, u8) {
+        match self {
+            Seen::Raw(_) => (s, e, 0),
+            Seen::Normalized(v) => {
+                let (a, b) = v.original_span(s, e);
+                (a, b, v.changes(s, e))
+            }
+        }
+    }
+}
+
+/// A candidate that survived boundary, exclusion and negation checks.
+#[derive(Debug, Clone, Copy)]
+struct Valid {
+    occ: Occ,
+    modality: Modality,
+}
+
 impl Engine {
-    /// Compile a validated rule set: build the segmenter and the automaton,
+    /// Compile a validated rule set: build the segmenter and the automata,
     /// then run every rule's inline tests. Failing tests are errors.
     pub fn new(rules: RuleSet) -> Result<Engine, Vec<Diagnostic>> {
         let engine = Engine::compile(rules)?;
@@ -196,6 +314,12 @@ impl Engine {
 
     /// Compile without running inline tests.
     pub fn compile(rules: RuleSet) -> Result<Engine, Vec<Diagnostic>> {
+        Engine::compile_with(rules, EngineOptions::default())
+    }
+
+    /// Compile with options (normalisation and cue reading can be turned
+    /// off to measure their cost).
+    pub fn compile_with(rules: RuleSet, options: EngineOptions) -> Result<Engine, Vec<Diagnostic>> {
         let segmenter = Segmenter::new(&rules.user_dict).map_err(|e| {
             vec![Diagnostic::file_level(
                 "E015",
@@ -204,72 +328,88 @@ impl Engine {
                 Some(e.message),
             )]
         })?;
-        let mut patterns: Vec<String> = Vec::new();
-        let mut index: std::collections::HashMap<String, usize> = Default::default();
-        let mut uses: Vec<Vec<TermUse>> = Vec::new();
-        let mut regex_rules = Vec::new();
-        let mut tokens_needed = false;
-        let mut add = |term: &str, use_: TermUse| {
-            let id = *index.entry(term.to_string()).or_insert_with(|| {
-                patterns.push(term.to_string());
-                uses.push(Vec::new());
-                patterns.len() - 1
-            });
-            uses[id].push(use_);
-        };
-        for (ri, rule) in rules.rules.iter().enumerate() {
-            let rule_id = u32::try_from(ri).unwrap_or(u32::MAX);
-            let mut add_all = |terms: &[String], role: Role| {
-                for (ti, t) in terms.iter().enumerate() {
-                    add(
-                        t,
-                        TermUse {
+        let mut masks: Vec<u8> = rules
+            .rules
+            .iter()
+            .map(|r| if options.normalize { r.normalize } else { 0 })
+            .collect();
+        let mut distinct = masks.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let mut groups = Vec::new();
+        for mask in distinct {
+            let mut patterns: Vec<String> = Vec::new();
+            let mut index: std::collections::HashMap<String, usize> = Default::default();
+            let mut uses: Vec<Vec<TermUse>> = Vec::new();
+            let mut regex_rules = Vec::new();
+            let mut count_rules = Vec::new();
+            for (ri, rule) in rules.rules.iter().enumerate() {
+                if masks[ri] != mask {
+                    continue;
+                }
+                let rule_id = u32::try_from(ri).unwrap_or(u32::MAX);
+                let mut add_all = |terms: &[String], role: Role| {
+                    for (ti, t) in terms.iter().enumerate() {
+                        let term = normalize::normalize_term(t, mask);
+                        let id = *index.entry(term.clone()).or_insert_with(|| {
+                            patterns.push(term);
+                            uses.push(Vec::new());
+                            patterns.len() - 1
+                        });
+                        uses[id].push(TermUse {
                             rule: rule_id,
                             role,
                             term: u16::try_from(ti).unwrap_or(u16::MAX),
-                        },
-                    );
+                        });
+                    }
+                };
+                match &rule.kind {
+                    RuleKind::Keywords { any, all } => {
+                        add_all(any, Role::Any);
+                        add_all(all, Role::All);
+                    }
+                    RuleKind::Regex { .. } => regex_rules.push(rule_id),
+                    RuleKind::Proximity { a, b, .. } => {
+                        add_all(a, Role::NearA);
+                        add_all(b, Role::NearB);
+                    }
+                    RuleKind::Count { .. } => count_rules.push(rule_id),
                 }
-            };
-            match &rule.kind {
-                RuleKind::Keywords { any, all } => {
-                    add_all(any, Role::Any);
-                    add_all(all, Role::All);
-                }
-                RuleKind::Regex { .. } => regex_rules.push(rule_id),
-                RuleKind::Proximity { a, b, unit, .. } => {
-                    add_all(a, Role::NearA);
-                    add_all(b, Role::NearB);
-                    tokens_needed |= *unit == Unit::Tokens;
-                }
+                add_all(&rule.exclude, Role::Exclude);
             }
-            add_all(&rule.exclude, Role::Exclude);
-            tokens_needed |= rule.boundary == Boundary::Tokens;
+            let ac = if patterns.is_empty() {
+                None
+            } else {
+                Some(
+                    AhoCorasickBuilder::new()
+                        .match_kind(MatchKind::Standard)
+                        .build(&patterns)
+                        .map_err(|e| {
+                            vec![Diagnostic::file_level(
+                                "E005",
+                                &rules.source.origin,
+                                format!("关键词自动机无法构建：{e}"),
+                                Some("关键词总量过大；请精简规则".into()),
+                            )]
+                        })?,
+                )
+            };
+            groups.push(Group {
+                mask,
+                ac,
+                uses,
+                regex_rules,
+                count_rules,
+            });
         }
-        let ac = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)
-                    .map_err(|e| {
-                        vec![Diagnostic::file_level(
-                            "E005",
-                            &rules.source.origin,
-                            format!("关键词自动机无法构建：{e}"),
-                            Some("关键词总量过大；请精简规则".into()),
-                        )]
-                    })?,
-            )
-        };
+        masks.clear();
+        let cues = Cues::new(rules.language.clone());
         Ok(Engine {
             rules,
             segmenter,
-            ac,
-            uses,
-            regex_rules,
-            tokens_needed,
+            groups,
+            cues,
+            options,
         })
     }
 
@@ -283,9 +423,9 @@ impl Engine {
         &self.segmenter
     }
 
-    /// Whether any rule needs token boundaries.
-    pub fn uses_tokens(&self) -> bool {
-        self.tokens_needed
+    /// The cue reader.
+    pub fn cues(&self) -> &Cues {
+        &self.cues
     }
 
     /// Run every rule's examples and counter-examples. Returns E011/E012
@@ -294,18 +434,28 @@ impl Engine {
         let mut out = Vec::new();
         for (ri, rule) in self.rules.rules.iter().enumerate() {
             for ex in &rule.examples {
-                if !self.match_text(None, &ex.text).iter().any(|h| h.rule == ri) {
+                if !self
+                    .match_text(None, &ex.text)
+                    .hits
+                    .iter()
+                    .any(|h| h.rule == ri)
+                {
                     out.push(self.rules.diag(
                         &ex.at,
                         "E011",
                         Severity::Error,
                         format!("规则 {} 的示例没有命中", rule.id),
-                        Some("示例应能被这条规则命中：检查关键词、排除词和边界设置（boundary），或修改示例".into()),
+                        Some("示例应能被这条规则命中：检查关键词、排除词、否定线索和边界设置（boundary），或修改示例".into()),
                     ));
                 }
             }
             for ex in &rule.counter_examples {
-                if self.match_text(None, &ex.text).iter().any(|h| h.rule == ri) {
+                if self
+                    .match_text(None, &ex.text)
+                    .hits
+                    .iter()
+                    .any(|h| h.rule == ri)
+                {
                     out.push(self.rules.diag(
                         &ex.at,
                         "E012",
@@ -319,20 +469,34 @@ impl Engine {
         out
     }
 
-    /// Match all rules on a title and text; returns the rules that fired,
-    /// in rule order.
-    pub fn match_text(&self, title: Option<&str>, body: &str) -> Vec<RuleHit> {
+    /// Match all rules on a title and text (no record fields).
+    pub fn match_text(&self, title: Option<&str>, body: &str) -> Matches {
         let doc = Document::new(title, body);
-        self.match_document(&doc)
+        self.match_document(&doc, None)
     }
 
-    /// Match all rules on a prepared document.
-    pub fn match_document(&self, doc: &Document<'_>) -> Vec<RuleHit> {
-        let text: &str = &doc.joined;
+    /// Match all rules on a prepared document; `persons` is the record's
+    /// head count, if any (for count rules).
+    pub fn match_document(&self, doc: &Document<'_>, persons: Option<u32>) -> Matches {
+        let mut out = Matches::default();
+        for g in &self.groups {
+            let seen = if g.mask == 0 {
+                Seen::Raw(&doc.joined)
+            } else {
+                Seen::Normalized(View::new(&doc.joined, g.mask))
+            };
+            self.match_group(g, &seen, persons, &mut out);
+        }
+        out.hits.sort_by_key(|h| h.rule);
+        out
+    }
+
+    fn match_group(&self, g: &Group, seen: &Seen<'_>, persons: Option<u32>, out: &mut Matches) {
+        let text = seen.text();
         let mut occs: Vec<Occ> = Vec::new();
-        if let Some(ac) = &self.ac {
+        if let Some(ac) = &g.ac {
             for m in ac.find_overlapping_iter(text) {
-                for u in &self.uses[m.pattern().as_usize()] {
+                for u in &g.uses[m.pattern().as_usize()] {
                     occs.push(Occ {
                         rule: u.rule,
                         role: u.role,
@@ -343,7 +507,7 @@ impl Engine {
                 }
             }
         }
-        for &ri in &self.regex_rules {
+        for &ri in &g.regex_rules {
             if let RuleKind::Regex { regex } = &self.rules.rules[ri as usize].kind {
                 for (k, m) in regex.find_iter(text).enumerate() {
                     if m.start() == m.end() {
@@ -359,113 +523,268 @@ impl Engine {
                 }
             }
         }
-        occs.sort_unstable();
         let mut layout = Layout::new(text);
-        let mut hits = Vec::new();
+        if !g.count_rules.is_empty() {
+            self.eval_counts(g, seen, &mut layout, persons, &mut occs, out);
+        }
+        occs.sort_unstable();
         let mut i = 0;
         while i < occs.len() {
             let r = occs[i].rule;
             let j = i + occs[i..].iter().take_while(|o| o.rule == r).count();
-            if let Some(h) = self.eval_rule(r as usize, &occs[i..j], &mut layout) {
-                hits.push(h);
+            if let Some(h) = self.eval_rule(r as usize, &occs[i..j], &mut layout, seen, out) {
+                out.hits.push(h);
             }
             i = j;
         }
-        hits
     }
 
-    fn eval_rule(&self, ri: usize, occs: &[Occ], layout: &mut Layout<'_>) -> Option<RuleHit> {
+    fn read(
+        &self,
+        layout: &mut Layout<'_>,
+        start: usize,
+        end: usize,
+        signal: bool,
+        negation: bool,
+    ) -> Reading {
+        if !self.options.modality {
+            return Reading::Counted(Modality::Fact);
+        }
+        let scope = Scope {
+            start,
+            end,
+            clause_start: layout.clause_start(start),
+            sentence_start: layout.sentence_start(start),
+        };
+        let text = layout.text;
+        let cues = layout.cues.get_or_insert_with(|| self.cues.find(text));
+        self.cues.read(text, cues, scope, signal, negation)
+    }
+
+    /// Head counts: the largest credible count in the text is reconciled
+    /// with the record's `persons` field, then each count rule checks its range.
+    fn eval_counts(
+        &self,
+        g: &Group,
+        seen: &Seen<'_>,
+        layout: &mut Layout<'_>,
+        persons: Option<u32>,
+        occs: &mut Vec<Occ>,
+        out: &mut Matches,
+    ) {
+        let counts = quantity::find_counts(layout.text);
+        for &ri in &g.count_rules {
+            let rule = &self.rules.rules[ri as usize];
+            let RuleKind::Count {
+                at_least,
+                below,
+                unit,
+            } = rule.kind
+            else {
+                continue;
+            };
+            let signal = matches!(rule.target, Target::Signal(_));
+            let mut best: Option<(quantity::Count, Modality)> = None;
+            for c in counts.iter().filter(|c| unit.is_none_or(|u| u == c.unit)) {
+                match self.read(layout, c.start, c.end, signal, rule.negation) {
+                    Reading::Negated(a, b) => {
+                        let (s, e, _) = seen.original(c.start, c.end);
+                        let (cs, ce, _) = seen.original(a, b);
+                        out.negated.push(NegatedHit {
+                            rule: ri as usize,
+                            span: (s, e),
+                            cue: (cs, ce),
+                        });
+                    }
+                    Reading::Counted(m) => {
+                        if best.is_none_or(|(b, _)| (c.lo, c.hi) > (b.lo, b.hi)) {
+                            best = Some((*c, m));
+                        }
+                    }
+                }
+            }
+            let field = persons.filter(|_| unit != Some(CountUnit::Households));
+            let text_n = best.map(|(c, _)| c.lo);
+            let (size, from_text) = match (field, text_n) {
+                (Some(f), Some(t)) if t > f => (t, true),
+                (Some(f), _) => (f, false),
+                (None, Some(t)) => (t, true),
+                (None, None) => continue,
+            };
+            if size < at_least || below.is_some_and(|b| size >= b) {
+                continue;
+            }
+            let factor = if from_text {
+                best.map_or(1.0, |(_, m)| self.cues.factor(m))
+            } else {
+                1.0
+            };
+            let (spans, note) = match (best, from_text) {
+                (Some((c, m)), true) => {
+                    let (s, e, changes) = seen.original(c.start, c.end);
+                    let note = format!(
+                        "文中人数 {}–{}{}{}",
+                        c.lo,
+                        c.hi,
+                        c.unit.name(),
+                        field.map_or(String::new(), |f| format!("，大于登记人数 {f}"))
+                    );
+                    (
+                        vec![HitSpan {
+                            start: s,
+                            end: e,
+                            changes,
+                            modality: m,
+                        }],
+                        note,
+                    )
+                }
+                _ => (
+                    Vec::new(),
+                    format!(
+                        "登记人数 {size}{}",
+                        text_n.map_or(String::new(), |t| format!("（文中最多约 {t}）"))
+                    ),
+                ),
+            };
+            out.hits.push(RuleHit {
+                rule: ri as usize,
+                distinct: 1,
+                points: rule.weight * factor,
+                spans,
+                note: Some(note),
+            });
+        }
+        // Count rules take no part in term matching.
+        occs.retain(|o| !g.count_rules.contains(&o.rule));
+    }
+
+    fn eval_rule(
+        &self,
+        ri: usize,
+        occs: &[Occ],
+        layout: &mut Layout<'_>,
+        seen: &Seen<'_>,
+        out: &mut Matches,
+    ) -> Option<RuleHit> {
         let rule = &self.rules.rules[ri];
+        let signal = matches!(rule.target, Target::Signal(_));
         let excl: Vec<&Occ> = occs.iter().filter(|o| o.role == Role::Exclude).collect();
-        let mut valid: Vec<Occ> = Vec::new();
+        let mut valid: Vec<Valid> = Vec::new();
         for o in occs.iter().filter(|o| o.role != Role::Exclude) {
             if rule.boundary == Boundary::Tokens
                 && !layout.on_token_boundaries(&self.segmenter, o.start, o.end)
             {
                 continue;
             }
-            if self.excluded(rule.exclude_scope, o, &excl, layout) {
+            if excluded(rule.exclude_scope, o, &excl, layout) {
                 continue;
             }
-            valid.push(*o);
+            match self.read(layout, o.start, o.end, signal, rule.negation) {
+                Reading::Negated(a, b) => {
+                    let (s, e, _) = seen.original(o.start, o.end);
+                    let (cs, ce, _) = seen.original(a, b);
+                    out.negated.push(NegatedHit {
+                        rule: ri,
+                        span: (s, e),
+                        cue: (cs, ce),
+                    });
+                }
+                Reading::Counted(modality) => valid.push(Valid { occ: *o, modality }),
+            }
         }
         // Longest match wins: an occurrence inside a longer one of the
-        // same rule (北京上访 inside 去北京上访) is the same evidence.
-        let longer = |o: &Occ| {
-            valid.iter().any(|p| {
-                p.role == o.role
-                    && p.start <= o.start
-                    && o.end <= p.end
-                    && (p.end - p.start) > (o.end - o.start)
+        // same role (北京上访 inside 去北京上访) is the same evidence.
+        let snapshot = valid.clone();
+        valid.retain(|v| {
+            let o = v.occ;
+            !snapshot.iter().any(|p| {
+                p.occ.role == o.role
+                    && p.occ.start <= o.start
+                    && o.end <= p.occ.end
+                    && (p.occ.end - p.occ.start) > (o.end - o.start)
             })
-        };
-        let keep: Vec<bool> = valid.iter().map(|o| !longer(o)).collect();
-        let mut k = keep.iter();
-        valid.retain(|_| *k.next().unwrap_or(&true));
+        });
         if valid.is_empty() {
             return None;
         }
-        let (distinct, spans) = match &rule.kind {
+        // (distinct key, factor) per counted unit, and the spans.
+        let mut units: Vec<(u32, f64)> = Vec::new();
+        let mut spans: Vec<Valid> = Vec::new();
+        let mut credit = |key: u32, f: f64| match units.iter_mut().find(|(k, _)| *k == key) {
+            Some(u) => u.1 = u.1.max(f),
+            None => units.push((key, f)),
+        };
+        match &rule.kind {
             RuleKind::Keywords { any, all } => {
                 for t in 0..all.len() {
                     if !valid
                         .iter()
-                        .any(|o| o.role == Role::All && usize::from(o.term) == t)
+                        .any(|v| v.occ.role == Role::All && usize::from(v.occ.term) == t)
                     {
                         return None;
                     }
                 }
-                let mut terms: Vec<u16> = valid
-                    .iter()
-                    .filter(|o| o.role == Role::Any)
-                    .map(|o| o.term)
-                    .collect();
-                terms.sort_unstable();
-                terms.dedup();
-                if !any.is_empty() && terms.is_empty() {
+                for v in valid.iter().filter(|v| v.occ.role == Role::Any) {
+                    credit(u32::from(v.occ.term), self.cues.factor(v.modality));
+                }
+                if any.is_empty() {
+                    let f = valid
+                        .iter()
+                        .map(|v| self.cues.factor(v.modality))
+                        .fold(0.0, f64::max);
+                    credit(0, f);
+                } else if units.is_empty() {
                     return None;
                 }
-                let distinct = if any.is_empty() { 1 } else { terms.len() };
-                (
-                    distinct,
-                    valid.iter().map(|o| (o.start, o.end)).collect::<Vec<_>>(),
-                )
+                spans = valid.clone();
             }
             RuleKind::Regex { .. } => {
-                let mut strings: Vec<&str> =
-                    valid.iter().map(|o| &layout.text[o.start..o.end]).collect();
-                strings.sort_unstable();
-                strings.dedup();
-                (
-                    strings.len(),
-                    valid.iter().map(|o| (o.start, o.end)).collect(),
-                )
+                let mut strings: Vec<&str> = Vec::new();
+                for v in &valid {
+                    let s = &layout.text[v.occ.start..v.occ.end];
+                    let key = match strings.iter().position(|x| *x == s) {
+                        Some(k) => k,
+                        None => {
+                            strings.push(s);
+                            strings.len() - 1
+                        }
+                    };
+                    credit(
+                        u32::try_from(key).unwrap_or(u32::MAX),
+                        self.cues.factor(v.modality),
+                    );
+                }
+                spans = valid.clone();
             }
             RuleKind::Proximity { within, unit, .. } => {
-                let a: Vec<Occ> = valid
+                let a: Vec<Valid> = valid
                     .iter()
-                    .filter(|o| o.role == Role::NearA)
+                    .filter(|v| v.occ.role == Role::NearA)
                     .copied()
                     .collect();
-                let b: Vec<Occ> = valid
+                let b: Vec<Valid> = valid
                     .iter()
-                    .filter(|o| o.role == Role::NearB)
+                    .filter(|v| v.occ.role == Role::NearB)
                     .copied()
                     .collect();
-                let mut pairs: Vec<(u16, u16)> = Vec::new();
-                let mut spans = Vec::new();
                 for x in &a {
                     for y in &b {
-                        if x.start < y.end && y.start < x.end {
+                        let (xo, yo) = (x.occ, y.occ);
+                        if xo.start < yo.end && yo.start < xo.end {
                             continue;
                         }
-                        let Some(c) = layout.clause_of(x.start) else {
+                        let Some(c) = layout.clause_of(xo.start) else {
                             continue;
                         };
-                        if layout.clause_of(y.start) != Some(c) {
+                        if layout.clause_of(yo.start) != Some(c) {
                             continue;
                         }
-                        let (first, second) = if x.start < y.start { (x, y) } else { (y, x) };
+                        let (first, second) = if xo.start < yo.start {
+                            (xo, yo)
+                        } else {
+                            (yo, xo)
+                        };
                         let dist = match unit {
                             Unit::Chars => layout.text[first.end..second.start].chars().count(),
                             Unit::Tokens => {
@@ -479,75 +798,126 @@ impl Engine {
                             }
                         };
                         if dist <= *within as usize {
-                            if !pairs.contains(&(x.term, y.term)) {
-                                pairs.push((x.term, y.term));
-                            }
-                            spans.push((x.start, x.end));
-                            spans.push((y.start, y.end));
+                            let f = self
+                                .cues
+                                .factor(x.modality)
+                                .min(self.cues.factor(y.modality));
+                            credit((u32::from(xo.term) << 16) | u32::from(yo.term), f);
+                            spans.push(*x);
+                            spans.push(*y);
                         }
                     }
                 }
-                if pairs.is_empty() {
+                if units.is_empty() {
                     return None;
                 }
-                (pairs.len(), spans)
             }
-        };
-        let mut spans = spans;
-        spans.sort_unstable();
-        spans.dedup();
-        spans.truncate(MAX_SPANS_PER_RULE);
-        let distinct = u32::try_from(distinct).unwrap_or(u32::MAX);
+            RuleKind::Count { .. } => return None,
+        }
+        let mut factors: Vec<f64> = units.iter().map(|u| u.1).collect();
+        factors.sort_by(|a, b| b.total_cmp(a));
+        let counted: f64 = factors.iter().take(rule.max_terms as usize).sum();
+        if counted <= 0.0 {
+            return None;
+        }
+        let mut hit_spans: Vec<HitSpan> = spans
+            .iter()
+            .map(|v| {
+                let (s, e, changes) = seen.original(v.occ.start, v.occ.end);
+                HitSpan {
+                    start: s,
+                    end: e,
+                    changes,
+                    modality: v.modality,
+                }
+            })
+            .collect();
+        hit_spans.sort_unstable_by_key(|h| (h.start, h.end));
+        hit_spans.dedup_by_key(|h| (h.start, h.end));
+        hit_spans.truncate(MAX_SPANS_PER_RULE);
         Some(RuleHit {
             rule: ri,
-            distinct,
-            points: rule.weight * f64::from(distinct.min(rule.max_terms)),
-            spans,
+            distinct: u32::try_from(units.len()).unwrap_or(u32::MAX),
+            points: rule.weight * counted,
+            spans: hit_spans,
+            note: None,
         })
-    }
-
-    fn excluded(
-        &self,
-        scope: ExcludeScope,
-        o: &Occ,
-        excl: &[&Occ],
-        layout: &mut Layout<'_>,
-    ) -> bool {
-        if excl.is_empty() {
-            return false;
-        }
-        match scope {
-            ExcludeScope::Case => true,
-            ExcludeScope::Overlap => excl.iter().any(|e| e.start < o.end && o.start < e.end),
-            ExcludeScope::Clause => {
-                let c = layout.clause_of(o.start);
-                excl.iter().any(|e| {
-                    (e.start < o.end && o.start < e.end)
-                        || (c.is_some() && layout.clause_of(e.start) == c)
-                })
-            }
-        }
     }
 
     /// Triage one case: match, then score.
     pub fn triage(&self, case: &Case) -> Verdict {
         let doc = Document::new(case.title.as_deref(), &case.text);
-        let hits = self.match_document(&doc);
+        let m = self.match_document(&doc, case.persons);
         let mut v = Verdict::for_case(case);
-        crate::score::score(&self.rules.scoring, &self.rules.rules, case, &hits, &mut v);
-        v.evidence = hits
+        crate::score::score(&self.rules.scoring, &self.rules.rules, &m.hits, &mut v);
+        let name = |r: usize| {
+            self.rules
+                .scoring
+                .target_name(self.rules.rules[r].target)
+                .to_string()
+        };
+        v.evidence = m
+            .hits
             .iter()
             .map(|h| {
                 let rule = &self.rules.rules[h.rule];
                 Evidence {
                     rule: rule.id.clone(),
-                    target: self.rules.scoring.target_name(rule.target).to_string(),
+                    target: name(h.rule),
                     points: h.points,
                     distinct_terms: h.distinct,
-                    matches: h.spans.iter().map(|&(s, e)| doc.span(s, e)).collect(),
+                    matches: h
+                        .spans
+                        .iter()
+                        .map(|s| {
+                            let mut span = doc.span(s.start, s.end);
+                            span.normalization = step_names(s.changes);
+                            span.modality = s.modality;
+                            span
+                        })
+                        .collect(),
+                    note: h.note.clone(),
                 }
             })
             .collect();
+        v.negated = m
+            .negated
+            .iter()
+            .map(|n| NegatedEvidence {
+                rule: self.rules.rules[n.rule].id.clone(),
+                target: name(n.rule),
+                span: doc.span(n.span.0, n.span.1),
+                cue: doc.joined[n.cue.0..n.cue.1].to_string(),
+            })
+            .collect();
         v
+    }
+}
+
+fn step_names(mask: u8) -> Vec<&'static str> {
+    normalize::STEP_NAMES
+        .iter()
+        .filter(|(_, b)| mask & b != 0)
+        .map(|(n, _)| *n)
+        .collect()
+}
+
+/// Whether an exclusion cancels the candidate `o`. Between an overlapping
+/// exclusion and hit, the longer wins (a tie goes to the exclusion).
+fn excluded(scope: ExcludeScope, o: &Occ, excl: &[&Occ], layout: &mut Layout<'_>) -> bool {
+    if excl.is_empty() {
+        return false;
+    }
+    let overlaps = |e: &Occ| e.start < o.end && o.start < e.end;
+    let beats = |e: &Occ| overlaps(e) && (e.end - e.start) >= (o.end - o.start);
+    match scope {
+        ExcludeScope::Case => true,
+        ExcludeScope::Overlap => excl.iter().any(|e| beats(e)),
+        ExcludeScope::Clause => {
+            let c = layout.clause_of(o.start);
+            excl.iter().any(|e| {
+                beats(e) || (!overlaps(e) && c.is_some() && layout.clause_of(e.start) == c)
+            })
+        }
     }
 }

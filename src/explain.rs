@@ -6,9 +6,11 @@ use std::fmt::Write as _;
 
 use crate::case::Case;
 use crate::engine::Engine;
+use crate::modality::Modality;
+use crate::normalize;
 use crate::rules::{Boundary, ExcludeScope, Rule, RuleKind, Unit};
 use crate::text;
-use crate::verdict::{Field, LedgerSource, Verdict};
+use crate::verdict::{Field, LedgerSource, Span, Verdict};
 
 fn pts(p: f64) -> String {
     let s = if p.fract() == 0.0 {
@@ -90,19 +92,52 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
             e.distinct_terms,
             desc
         );
+        let signal = engine
+            .rules()
+            .scoring
+            .signals
+            .iter()
+            .any(|x| x.name == e.target);
+        if let Some(note) = &e.note {
+            let _ = writeln!(s, "      {note}");
+        }
         for m in &e.matches {
-            let (field, body) = match m.field {
-                Field::Title => ("标题", title),
-                Field::Text => ("正文", case.text.as_str()),
+            let mut tags = Vec::new();
+            if m.modality != Modality::Fact {
+                tags.push(m.modality.name(signal).to_string());
+            }
+            let steps: Vec<&str> = m
+                .normalization
+                .iter()
+                .filter_map(|n| {
+                    normalize::STEP_NAMES
+                        .iter()
+                        .find(|(name, _)| name == n)
+                        .map(|(_, bit)| *bit)
+                })
+                .flat_map(normalize::describe)
+                .collect();
+            if !steps.is_empty() {
+                tags.push(format!("经{}", steps.join("、")));
+            }
+            let tags = if tags.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", tags.join("；"))
             };
-            let byte = |c: usize| body.char_indices().nth(c).map_or(body.len(), |(b, _)| b);
-            let (bs, be) = (byte(m.start), byte(m.end));
+            let _ = writeln!(s, "      {}{tags}", place(case, title, m));
+        }
+    }
+    if !v.negated.is_empty() {
+        let _ = writeln!(s, "\n因否定而不计：");
+        for n in &v.negated {
             let _ = writeln!(
                 s,
-                "      {field}第 {}–{} 字：{}",
-                m.start + 1,
-                m.end,
-                text::highlight(body, bs, be, 12)
+                "  {} → {}（否定词“{}”）  {}",
+                n.rule,
+                n.target,
+                n.cue,
+                place(case, title, &n.span)
             );
         }
     }
@@ -129,6 +164,21 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
         t.red, t.orange, t.yellow, t.blue
     );
     s
+}
+
+fn place(case: &Case, title: &str, m: &Span) -> String {
+    let (field, body) = match m.field {
+        Field::Title => ("标题", title),
+        Field::Text => ("正文", case.text.as_str()),
+    };
+    let byte = |c: usize| body.char_indices().nth(c).map_or(body.len(), |(b, _)| b);
+    let (bs, be) = (byte(m.start), byte(m.end));
+    let at = if m.end == m.start + 1 {
+        format!("第 {} 字", m.end)
+    } else {
+        format!("第 {}–{} 字", m.start + 1, m.end)
+    };
+    format!("{field}{at}：{}", text::highlight(body, bs, be, 12))
 }
 
 /// Describe one rule: what it looks for and its inline tests.
@@ -162,6 +212,18 @@ pub fn explain_rule(engine: &Engine, rule: &Rule) -> String {
         RuleKind::Regex { regex } => {
             let _ = writeln!(s, "类型：正则（{boundary}）\n模式：{}", regex.as_str());
         }
+        RuleKind::Count {
+            at_least,
+            below,
+            unit,
+        } => {
+            let what = unit.map_or("人或户", |u| u.name());
+            let upper = below.map_or(String::new(), |b| format!("、少于 {b}"));
+            let _ = writeln!(
+                s,
+                "类型：人数（登记人数与文中人数取较大者，不少于 {at_least}{upper}；单位：{what}）"
+            );
+        }
         RuleKind::Proximity { a, b, within, unit } => {
             let unit = match unit {
                 Unit::Chars => "个字",
@@ -173,6 +235,21 @@ pub fn explain_rule(engine: &Engine, rule: &Rule) -> String {
             );
             let _ = writeln!(s, "甲组：{}\n乙组：{}", a.join("、"), b.join("、"));
         }
+    }
+    if rule.normalize != normalize::ALL {
+        let steps = normalize::describe(rule.normalize);
+        let _ = writeln!(
+            s,
+            "规范化：{}",
+            if steps.is_empty() {
+                "无（按原文匹配）".to_string()
+            } else {
+                steps.join("、")
+            }
+        );
+    }
+    if !rule.negation {
+        let _ = writeln!(s, "否定：不考虑（命中前有否定词也计）");
     }
     if !rule.exclude.is_empty() {
         let scope = match rule.exclude_scope {

@@ -13,7 +13,7 @@
 //! let rules = RuleSet::load(RuleSource::builtin()).map_err(|d| d.len())?;
 //! let engine = Engine::new(rules).map_err(|d| d.len())?;
 //! let hits = engine.match_text(None, "我们村三十多户的房子被强拆，补偿款到现在还没到位");
-//! assert!(!hits.is_empty());
+//! assert!(!hits.hits.is_empty());
 //! # Ok::<(), usize>(())
 //! ```
 
@@ -22,6 +22,7 @@ pub mod case;
 pub mod engine;
 pub mod explain;
 pub mod input;
+pub mod modality;
 pub mod normalize;
 pub mod output;
 pub mod quantity;

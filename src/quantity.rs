@@ -252,7 +252,7 @@ pub fn parse_number(s: &str) -> Option<(u32, u32, usize)> {
 
 fn trailing_zeros(mut n: u64) -> usize {
     let mut tz = 0;
-    while n >= 10 && n % 10 == 0 {
+    while n >= 10 && n.is_multiple_of(10) {
         n /= 10;
         tz += 1;
     }
@@ -355,22 +355,24 @@ pub fn find_counts(text: &str) -> Vec<Count> {
             .is_some_and(|p| p.is_ascii_digit() || cn_digit(p).is_some() || place(p).is_some());
         // 附近/最近 are not 近 (nearly).
         let nearby = c == '近' && text[..i].ends_with(['附', '最', '将', '接']);
-        if starts_number && !prev_is_number && !nearby {
-            if let Some((lo, hi, used)) = parse_number(&text[i..]) {
-                if let Some((unit, unit_len)) = unit_after(&text[i + used..]) {
-                    out.push(Count {
-                        start: i,
-                        end: i + used + unit_len,
-                        lo,
-                        hi,
-                        unit,
-                    });
-                    i += used + unit_len;
-                    continue;
-                }
-                i += used.max(c.len_utf8());
+        if starts_number
+            && !prev_is_number
+            && !nearby
+            && let Some((lo, hi, used)) = parse_number(&text[i..])
+        {
+            if let Some((unit, unit_len)) = unit_after(&text[i + used..]) {
+                out.push(Count {
+                    start: i,
+                    end: i + used + unit_len,
+                    lo,
+                    hi,
+                    unit,
+                });
+                i += used + unit_len;
                 continue;
             }
+            i += used.max(c.len_utf8());
+            continue;
         }
         i += c.len_utf8();
     }

@@ -5,7 +5,6 @@
 //!
 //! The rules are documented for analysts in `rules/scoring.toml`.
 
-use crate::case::Case;
 use crate::engine::RuleHit;
 use crate::rules::{Rule, Scoring, Target, Tiers};
 use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, Tier, Verdict};
@@ -34,7 +33,7 @@ fn fmt_points(p: f64) -> String {
 }
 
 /// Fill the class, signal, ledger, risk and tier fields of `v`.
-pub fn score(scoring: &Scoring, rules: &[Rule], case: &Case, hits: &[RuleHit], v: &mut Verdict) {
+pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdict) {
     let mut class = vec![0.0f64; scoring.classes.len()];
     let mut signal = vec![0.0f64; scoring.signals.len()];
     let mut signal_lines: Vec<Vec<LedgerLine>> = vec![Vec::new(); scoring.signals.len()];
@@ -50,24 +49,15 @@ pub fn score(scoring: &Scoring, rules: &[Rule], case: &Case, hits: &[RuleHit], v
                     item: rule.id.clone(),
                     target: scoring.signals[s].name.clone(),
                     points: h.points,
-                    note: rule.description.clone(),
+                    note: match &h.note {
+                        Some(n) => format!("{}：{n}", rule.description),
+                        None => rule.description.clone(),
+                    },
                 });
             }
         }
     }
-    if let Some(n) = case.persons
-        && let Some(&(min, s, points)) = scoring.persons.iter().find(|(min, _, _)| n >= *min)
-    {
-        signal[s] += points;
-        signal_lines[s].push(LedgerLine {
-            source: LedgerSource::Field,
-            item: "persons".into(),
-            target: scoring.signals[s].name.clone(),
-            points,
-            note: format!("登记人数 {n} 人（≥ {min}）"),
-        });
-    }
-    if let Some(level) = case.target_level {
+    if let Some(level) = v.target_level {
         for &(l, s, points) in &scoring.target_level {
             if l == level {
                 signal[s] += points;

@@ -77,6 +77,25 @@ pub struct Span {
     pub start: usize,
     /// End (exclusive), in characters.
     pub end: usize,
+    /// Normalisation steps that made the match (empty when the words
+    /// match as written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub normalization: Vec<&'static str>,
+    /// How the words are stated: fact, conditional (threat) or hearsay.
+    pub modality: crate::modality::Modality,
+}
+
+/// A candidate hit cancelled by a negation cue (shown in explanations).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NegatedEvidence {
+    /// Rule id.
+    pub rule: String,
+    /// Class or signal.
+    pub target: String,
+    /// The words that would have matched.
+    pub span: Span,
+    /// The negation cue.
+    pub cue: String,
 }
 
 /// A rule that fired.
@@ -92,6 +111,9 @@ pub struct Evidence {
     pub distinct_terms: u32,
     /// The spans (at most a few per rule).
     pub matches: Vec<Span>,
+    /// Explanation where there is no span (a head count from the record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Where a ledger line's points come from.
@@ -184,6 +206,9 @@ pub struct Verdict {
     pub ledger: Vec<LedgerLine>,
     /// Rules that fired.
     pub evidence: Vec<Evidence>,
+    /// Candidate hits cancelled by negation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub negated: Vec<NegatedEvidence>,
 }
 
 impl Verdict {
@@ -208,6 +233,7 @@ impl Verdict {
             signals: Vec::new(),
             ledger: Vec::new(),
             evidence: Vec::new(),
+            negated: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@ fn engine_with(rules_toml: &str) -> Engine {
     let mut files: Vec<(String, String)> = RuleSource::builtin()
         .files
         .into_iter()
-        .filter(|(p, _)| p == "scoring.toml" || p.ends_with(".dict"))
+        .filter(|(p, _)| p == "scoring.toml" || p == "language.toml" || p.ends_with(".dict"))
         .collect();
     files.push(("t.toml".into(), rules_toml.to_string()));
     let rules = RuleSet::load(RuleSource {
@@ -26,7 +26,7 @@ fn engine_with(rules_toml: &str) -> Engine {
 /// Whether the rule set fires any rule on `text`.
 macro_rules! case_matches {
     ($engine:expr, $text:expr) => {
-        !$engine.match_text(None, $text).is_empty()
+        !$engine.match_text(None, $text).hits.is_empty()
     };
 }
 
@@ -119,7 +119,9 @@ fn distinct_terms_are_capped_and_nested_matches_count_once() {
     let e = engine_with(&rule(
         "kind = \"keywords\"\nany = [\"北京上访\", \"去北京上访\", \"强拆\", \"逼迁\"]\nmax_terms = 2",
     ));
-    let hits = e.match_text(None, "房子被强拆，还逼迁，我要去北京上访");
+    let hits = e
+        .match_text(None, "房子被强拆，还逼迁，我要去北京上访")
+        .hits;
     assert_eq!(hits.len(), 1);
     // 北京上访 inside 去北京上访 is the same evidence: 3 distinct, capped at 2.
     assert_eq!(hits[0].distinct, 3);
@@ -173,6 +175,14 @@ target = "群体"
 kind = "keywords"
 weight = 25
 any = ["联名"]
+
+[[rule]]
+id = "S-3"
+description = "五十人以上"
+target = "群体"
+kind = "count"
+weight = 22
+at_least = 50
 "#;
 
 #[test]
@@ -194,7 +204,7 @@ fn scoring_classes_signals_fields_caps_combos_and_tiers() {
     assert_eq!((v.risk, v.tier), (10, Tier::Blue));
 
     // 10 (class) + 20 (进京) + 15 (province level) capped at 25 (-10)
-    // + 25 (联名) + 22 (persons ≥ 50) capped at 30 (-17) + 10 (combo) = 75 → 红.
+    // + 25 (联名) + 22 (S-3: persons ≥ 50) capped at 30 (-17) + 10 (combo) = 75 → 红.
     let v = e.triage(&case(
         "拆迁的事大家联名，准备进京",
         Some(60),
@@ -204,10 +214,11 @@ fn scoring_classes_signals_fields_caps_combos_and_tiers() {
     assert_eq!(v.tier, Tier::Red);
     let total: f64 = v.ledger.iter().map(|l| l.points).sum();
     assert_eq!(total.round() as u32, v.risk);
+    // The persons field (60) is larger than any count in the text.
     assert!(
         v.ledger
             .iter()
-            .any(|l| l.item == "persons" && l.points == 22.0)
+            .any(|l| l.item == "S-3" && l.points == 22.0 && l.note.contains("登记人数 60"))
     );
     assert!(
         v.ledger

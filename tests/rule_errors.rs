@@ -13,7 +13,7 @@ fn diagnostics_for(name: &str, text: &str) -> Vec<petition_triage::Diagnostic> {
     let mut files: Vec<(String, String)> = RuleSource::builtin()
         .files
         .into_iter()
-        .filter(|(p, _)| p == "scoring.toml" || p.ends_with(".dict"))
+        .filter(|(p, _)| p == "scoring.toml" || p == "language.toml" || p.ends_with(".dict"))
         .collect();
     if name.starts_with("scoring_") {
         files.retain(|(p, _)| p != "scoring.toml");

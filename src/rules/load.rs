@@ -11,8 +11,8 @@ use toml::Spanned;
 use super::diag::{Diagnostic, Severity, Source};
 use super::model::{RawRule, RawRuleFile, RawScoring};
 use super::{
-    Boundary, ClassDef, Combo, Example, ExcludeScope, Located, Rule, RuleKind, RuleSet, RuleSource,
-    SCORING_FILE, Scoring, SignalDef, Target, Tiers, USER_DICT_FILE, Unit,
+    Boundary, ClassDef, Combo, Example, ExcludeScope, LANGUAGE_FILE, Located, Rule, RuleKind,
+    RuleSet, RuleSource, SCORING_FILE, Scoring, SignalDef, Target, Tiers, USER_DICT_FILE, Unit,
 };
 use crate::case::Level;
 
@@ -68,11 +68,12 @@ pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
     let Some(scoring) = scoring else {
         return Err(diags);
     };
+    let language = load_language(&source, &names, &mut diags);
 
     let mut rules = Vec::new();
     let mut seen: HashMap<String, Located> = HashMap::new();
     for (i, (rel, text)) in source.files.iter().enumerate() {
-        if i == scoring_idx || !rel.ends_with(".toml") {
+        if i == scoring_idx || rel == LANGUAGE_FILE || !rel.ends_with(".toml") {
             continue;
         }
         let src = Source {
@@ -126,13 +127,78 @@ pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(diags);
     }
+    let Some(language) = language else {
+        return Err(diags);
+    };
     Ok(RuleSet {
         source,
         rules,
         scoring,
         user_dict,
+        language,
         warnings: diags,
     })
+}
+
+fn load_language(
+    source: &RuleSource,
+    names: &[String],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<crate::modality::Language> {
+    let Some(idx) = source.files.iter().position(|(r, _)| r == LANGUAGE_FILE) else {
+        diags.push(Diagnostic::file_level(
+            "E014",
+            &source.display_name(LANGUAGE_FILE),
+            "缺少 language.toml（否定、传闻、假设的线索词）",
+            Some("从默认规则导出一份（triage rules export 目录）再复制过来".into()),
+        ));
+        return None;
+    };
+    let (_, text) = &source.files[idx];
+    let src = Source {
+        name: &names[idx],
+        text,
+    };
+    let lang: crate::modality::Language = parse_toml(&src, diags)?;
+    let before = diags.len();
+    if !(1..=50).contains(&lang.window) {
+        diags.push(Diagnostic::file_level(
+            "E008",
+            &names[idx],
+            format!("window 超出范围：{}", lang.window),
+            Some("应在 1 到 50 之间（字数）".into()),
+        ));
+    }
+    for (name, f) in [
+        ("hearsay_factor", lang.hearsay_factor),
+        ("conditional_factor", lang.conditional_factor),
+    ] {
+        if !(0.0..=1.0).contains(&f) {
+            diags.push(Diagnostic::file_level(
+                "E008",
+                &names[idx],
+                format!("{name} 超出范围：{f}"),
+                Some("系数应在 0 到 1 之间".into()),
+            ));
+        }
+    }
+    let all = [
+        &lang.topic_negation,
+        &lang.action_negation,
+        &lang.not_negation,
+        &lang.scope_breakers,
+        &lang.hearsay,
+        &lang.conditional,
+    ];
+    if all.iter().any(|l| l.iter().any(|w| w.trim().is_empty())) {
+        diags.push(Diagnostic::file_level(
+            "E006",
+            &names[idx],
+            "线索词列表里有空字符串",
+            Some("删掉 \"\"".into()),
+        ));
+    }
+    (diags.len() == before).then_some(lang)
 }
 
 fn parse_toml<T: serde::de::DeserializeOwned>(
@@ -313,24 +379,6 @@ fn validate_scoring(
             }
         }
     };
-    let mut persons = Vec::new();
-    for p in &raw.persons {
-        let min = *p.min.get_ref();
-        if !(1..=1_000_000).contains(&min) {
-            err(
-                src,
-                diags,
-                "E008",
-                p.min.span(),
-                format!("人数阈值超出范围：{min}"),
-                "应在 1 到 1000000 之间",
-            );
-        }
-        check_points(&p.points, 0.0, 100.0, "分值", diags);
-        let s = find_signal(&p.signal, diags);
-        persons.push((u32::try_from(min).unwrap_or(0), s, *p.points.get_ref()));
-    }
-    persons.sort_by_key(|p| std::cmp::Reverse(p.0));
     let mut target_level = Vec::new();
     for t in &raw.target_level {
         let level = Level::parse(t.level.get_ref());
@@ -410,7 +458,6 @@ fn validate_scoring(
             })
             .collect(),
         signals,
-        persons,
         target_level,
         combos,
         tiers,
@@ -628,6 +675,39 @@ fn validate_rule(
         }
     };
     let exclude = terms(src, raw.exclude, "排除词", diags);
+    let normalize = match &raw.normalize {
+        None => crate::normalize::ALL,
+        Some(list) => {
+            let mut mask = 0u8;
+            for step in list {
+                match crate::normalize::STEP_NAMES
+                    .iter()
+                    .find(|(n, _)| *n == step.get_ref().as_str())
+                {
+                    Some((_, bit)) => mask |= bit,
+                    None => {
+                        let names: Vec<String> = crate::normalize::STEP_NAMES
+                            .iter()
+                            .map(|(n, _)| format!("\"{n}\""))
+                            .collect();
+                        err(
+                            src,
+                            diags,
+                            "E010",
+                            step.span(),
+                            format!("未知的规范化步骤“{}”", step.get_ref()),
+                            &format!(
+                                "可选：{}；写 normalize = [] 表示不做规范化",
+                                names.join("、")
+                            ),
+                        );
+                    }
+                }
+            }
+            mask
+        }
+    };
+    let negation = raw.negation.unwrap_or(true);
     let kind_span = raw.kind.span();
     let kind = match raw.kind.get_ref().as_str() {
         "keywords" => {
@@ -641,6 +721,7 @@ fn validate_rule(
                     ("pattern", raw.pattern.map(|p| p.span())),
                     ("near", raw.near.map(|_| kind_span.clone())),
                     ("within", raw.within.map(|w| w.span())),
+                    ("at_least", raw.at_least.as_ref().map(|w| w.span())),
                 ],
             );
             if any.is_empty() && all.is_empty() {
@@ -739,6 +820,77 @@ fn validate_rule(
             );
             RuleKind::Proximity { a, b, within, unit }
         }
+        "count" => {
+            forbid(
+                src,
+                diags,
+                "count",
+                &[
+                    ("any", raw.any.map(|_| kind_span.clone())),
+                    ("all", raw.all.map(|_| kind_span.clone())),
+                    ("near", raw.near.map(|_| kind_span.clone())),
+                    ("pattern", raw.pattern.map(|p| p.span())),
+                ],
+            );
+            let bound = |v: Option<Spanned<i64>>, what: &str, diags: &mut Vec<Diagnostic>| {
+                let v = v?;
+                let n = *v.get_ref();
+                if !(1..=10_000_000).contains(&n) {
+                    err(
+                        src,
+                        diags,
+                        "E008",
+                        v.span(),
+                        format!("{what} 超出范围：{n}"),
+                        "应在 1 到 10000000 之间",
+                    );
+                }
+                u32::try_from(n).ok()
+            };
+            let at_least = if raw.at_least.is_none() {
+                err(
+                    src,
+                    diags,
+                    "E009",
+                    kind_span.clone(),
+                    "人数规则缺少 at_least".into(),
+                    "加上 at_least = 5（至少几人）",
+                );
+                0
+            } else {
+                bound(raw.at_least, "at_least", diags).unwrap_or(0)
+            };
+            let below_span = raw.below.as_ref().map(|b| b.span());
+            let below = bound(raw.below, "below", diags);
+            if let (Some(b), Some(span)) = (below, below_span)
+                && b <= at_least
+            {
+                err(
+                    src,
+                    diags,
+                    "E008",
+                    span,
+                    format!("below（{b}）必须大于 at_least（{at_least}）"),
+                    "below 是上限（不含），例如 at_least = 5、below = 50",
+                );
+            }
+            let unit = choice(
+                src,
+                raw.counts,
+                None,
+                &[
+                    ("any", None),
+                    ("persons", Some(crate::quantity::CountUnit::Persons)),
+                    ("households", Some(crate::quantity::CountUnit::Households)),
+                ],
+                diags,
+            );
+            RuleKind::Count {
+                at_least,
+                below,
+                unit,
+            }
+        }
         other => {
             err(
                 src,
@@ -746,7 +898,7 @@ fn validate_rule(
                 "E010",
                 kind_span,
                 format!("未知的规则类型“{other}”"),
-                "kind 可选：\"keywords\"（关键词）、\"regex\"（正则）、\"proximity\"（邻近）",
+                "kind 可选：\"keywords\"（关键词）、\"regex\"（正则）、\"proximity\"（邻近）、\"count\"（人数）",
             );
             return None;
         }
@@ -782,6 +934,8 @@ fn validate_rule(
         exclude,
         exclude_scope,
         max_terms,
+        normalize,
+        negation,
         examples,
         counter_examples,
         at,

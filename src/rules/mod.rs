@@ -22,6 +22,8 @@ pub use diag::{Diagnostic, Severity};
 
 /// Name of the scoring file at the root of a rule set.
 pub const SCORING_FILE: &str = "scoring.toml";
+/// Name of the language-cue file at the root of a rule set.
+pub const LANGUAGE_FILE: &str = "language.toml";
 /// Path of the user dictionary inside a rule set.
 pub const USER_DICT_FILE: &str = "dict/user.dict";
 
@@ -194,6 +196,16 @@ pub enum RuleKind {
         /// The compiled pattern.
         regex: Regex,
     },
+    /// A head count: the larger of the `persons` field and the largest
+    /// count written in the text, in `at_least..below`.
+    Count {
+        /// Lowest (inclusive).
+        at_least: u32,
+        /// Upper bound (exclusive), if any.
+        below: Option<u32>,
+        /// Only people or only households; `None` for both.
+        unit: Option<crate::quantity::CountUnit>,
+    },
     /// Term A within N units of term B, in the same clause.
     Proximity {
         /// First group.
@@ -246,6 +258,10 @@ pub struct Rule {
     pub exclude_scope: ExcludeScope,
     /// Distinct terms counted, at most.
     pub max_terms: u32,
+    /// Normalisation steps (bits of [`crate::normalize`]).
+    pub normalize: u8,
+    /// Whether negation cues cancel hits.
+    pub negation: bool,
     /// Must match.
     pub examples: Vec<Example>,
     /// Must not match.
@@ -313,8 +329,6 @@ pub struct Scoring {
     pub classes: Vec<ClassDef>,
     /// Signals.
     pub signals: Vec<SignalDef>,
-    /// `(min persons, signal, points)`, highest `min` first.
-    pub persons: Vec<(u32, usize, f64)>,
     /// `(level, signal, points)`.
     pub target_level: Vec<(Level, usize, f64)>,
     /// Co-occurrence bonuses.
@@ -355,6 +369,8 @@ pub struct RuleSet {
     pub scoring: Scoring,
     /// Text of the user dictionary.
     pub user_dict: String,
+    /// Negation, hearsay and condition cues.
+    pub language: crate::modality::Language,
     /// Warnings found while loading.
     pub warnings: Vec<Diagnostic>,
 }

@@ -29,7 +29,7 @@ pub struct RawRule {
     pub target: Spanned<String>,
     /// Class points, or risk points for a signal; -100 … 100, not 0.
     pub weight: Spanned<f64>,
-    /// `keywords`, `regex` or `proximity`.
+    /// `keywords`, `regex`, `proximity` or `count`.
     pub kind: Spanned<String>,
     /// keywords: any of these; proximity: the first group of terms.
     pub any: Option<Vec<Spanned<String>>>,
@@ -50,6 +50,17 @@ pub struct RawRule {
     pub exclude: Option<Vec<Spanned<String>>>,
     /// Where an exclusion cancels: `overlap`, `clause` (default) or `case`.
     pub exclude_scope: Option<Spanned<String>>,
+    /// Normalisations applied before matching: any of `traditional`,
+    /// `width`, `case`, `noise`, `repeat` (default: all; `[]` for none).
+    pub normalize: Option<Vec<Spanned<String>>>,
+    /// Whether a negation cue before a hit cancels it (default true).
+    pub negation: Option<bool>,
+    /// count: lowest head count (inclusive).
+    pub at_least: Option<Spanned<i64>>,
+    /// count: head count must be below this.
+    pub below: Option<Spanned<i64>>,
+    /// count: `persons`, `households` or `any` (default).
+    pub counts: Option<Spanned<String>>,
     /// Count up to this many distinct matched terms (default 1).
     pub max_terms: Option<Spanned<i64>>,
     /// Texts the rule must match (checked by `triage check`).
@@ -70,9 +81,6 @@ pub struct RawScoring {
     /// The risk signals.
     #[serde(default)]
     pub signal: Vec<RawSignal>,
-    /// Points from the `persons` field.
-    #[serde(default)]
-    pub persons: Vec<RawPersons>,
     /// Points from the `target_level` field.
     #[serde(default)]
     pub target_level: Vec<RawTargetLevel>,
@@ -119,18 +127,6 @@ pub struct RawSignal {
     pub description: String,
     /// Cap on the points this signal adds to the risk score.
     pub max: Spanned<f64>,
-}
-
-/// `[[persons]]`: points when the `persons` field reaches `min`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPersons {
-    /// Lowest head count (inclusive).
-    pub min: Spanned<i64>,
-    /// Signal credited.
-    pub signal: Spanned<String>,
-    /// Points.
-    pub points: Spanned<f64>,
 }
 
 /// `[[target_level]]`: points when the case was brought to this level.
