@@ -469,6 +469,40 @@ impl Engine {
         out
     }
 
+    /// Warn about every keyword of a `boundary = "tokens"` rule that the
+    /// segmenter does not keep as one word: in context its pieces can join
+    /// the neighbouring characters and the keyword is missed. The hint
+    /// gives the user-dictionary line that keeps it whole.
+    pub fn segmenter_fit(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for rule in &self.rules.rules {
+            if rule.boundary != Boundary::Tokens {
+                continue;
+            }
+            for (term, at) in &rule.term_at {
+                let norm = normalize::normalize_term(term, rule.normalize);
+                let words = self.segmenter.words(&norm);
+                if words.len() <= 1 {
+                    continue;
+                }
+                let freq = self.segmenter.suggest_freq(&norm);
+                out.push(self.rules.diag(
+                    at,
+                    "W003",
+                    Severity::Warning,
+                    format!(
+                        "关键词“{term}”要求落在分词边界上，但分词器把它切成“{}”；前后的字和它连成词时就会漏掉",
+                        words.join(" / ")
+                    ),
+                    Some(format!(
+                        "在 dict/user.dict 加一行：{norm} {freq} n；或改用 boundary = \"chars\""
+                    )),
+                ));
+            }
+        }
+        out
+    }
+
     /// Match all rules on a title and text (no record fields).
     pub fn match_text(&self, title: Option<&str>, body: &str) -> Matches {
         let doc = Document::new(title, body);

@@ -208,6 +208,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
                 Err(d) => (d, None),
                 Ok(engine) => {
                     let mut d = warnings;
+                    d.extend(engine.segmenter_fit());
                     d.extend(engine.run_inline_tests());
                     let examples: usize = engine
                         .rules()

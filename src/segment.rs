@@ -87,6 +87,11 @@ impl Segmenter {
             .collect()
     }
 
+    /// The user-dictionary frequency that makes jieba keep `word` whole.
+    pub fn suggest_freq(&self, word: &str) -> usize {
+        self.jieba.suggest_freq(word)
+    }
+
     /// Token words of `text`.
     pub fn words<'a>(&self, text: &'a str) -> Vec<&'a str> {
         self.jieba

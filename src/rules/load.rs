@@ -560,6 +560,20 @@ fn validate_rule(
         file,
         span: raw.id.span(),
     };
+    let term_at: Vec<(String, Located)> = [&raw.any, &raw.all, &raw.near]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|t| {
+            (
+                t.get_ref().clone(),
+                Located {
+                    file,
+                    span: t.span(),
+                },
+            )
+        })
+        .collect();
     if id.is_empty()
         || !id
             .chars()
@@ -939,6 +953,7 @@ fn validate_rule(
         examples,
         counter_examples,
         at,
+        term_at,
     })
 }
 

@@ -268,6 +268,8 @@ pub struct Rule {
     pub counter_examples: Vec<Example>,
     /// Where the rule's id is written.
     pub at: Located,
+    /// Where each keyword is written.
+    pub term_at: Vec<(String, Located)>,
 }
 
 /// A class.
