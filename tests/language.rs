@@ -129,11 +129,7 @@ fn group_rules_work_by_number() {
     let grp = |v: &Verdict| {
         v.evidence
             .iter()
-            .find(|x| {
-                x.target == "群体"
-                    && x.rule.starts_with("GRP-00")
-                    && x.rule <= "GRP-003".to_string()
-            })
+            .find(|x| ["GRP-001", "GRP-002", "GRP-003"].contains(&x.rule.as_str()))
             .map(|x| x.rule.clone())
     };
     let v = e.triage(&case("联名信（23人签名）反映村里的问题。"));
