@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use petition_triage::engine::EngineOptions;
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
 use petition_triage::{Case, Engine, RuleSet, RuleSource, output};
 
@@ -56,6 +57,18 @@ fn bench(c: &mut Criterion) {
             j + c
         })
     });
+    let plain = Engine::compile_with(
+        RuleSet::load(RuleSource::builtin()).unwrap(),
+        EngineOptions {
+            normalize: false,
+            modality: false,
+        },
+    )
+    .unwrap();
+    g.bench_function(
+        "triage sample, no normalisation or negation (1 thread)",
+        |b| b.iter(|| cases.iter().map(|c| plain.triage(c)).collect::<Vec<_>>()),
+    );
     g.bench_function("jieba cut only (baseline)", |b| {
         b.iter(|| {
             cases

@@ -188,11 +188,10 @@ impl<'a> Document<'a> {
     }
 }
 
-/// Per view lazily computed structure: clauses, sentences, cues, tokens.
+/// Per view lazily computed structure: clauses, cues, tokens.
 struct Layout<'t> {
     text: &'t str,
     clauses: Option<Vec<(usize, usize)>>,
-    sentences: Option<Vec<(usize, usize)>>,
     cues: Option<Vec<CueHit>>,
     tokens: Vec<Option<Vec<(usize, usize)>>>,
 }
@@ -202,7 +201,6 @@ impl<'t> Layout<'t> {
         Layout {
             text,
             clauses: None,
-            sentences: None,
             cues: None,
             tokens: Vec::new(),
         }
@@ -219,22 +217,6 @@ impl<'t> Layout<'t> {
 
     fn clause_of(&mut self, pos: usize) -> Option<usize> {
         text::clause_of(self.clauses(), pos)
-    }
-
-    fn clause_start(&mut self, pos: usize) -> usize {
-        match self.clause_of(pos) {
-            Some(c) => self.clauses()[c].0,
-            None => pos,
-        }
-    }
-
-    fn sentence_start(&mut self, pos: usize) -> usize {
-        let text = self.text;
-        let s = self.sentences.get_or_insert_with(|| text::sentences(text));
-        match text::clause_of(s, pos) {
-            Some(i) => s[i].0,
-            None => pos,
-        }
     }
 
     /// Tokens (absolute byte ranges) of clause `c`.
@@ -404,6 +386,7 @@ impl Engine {
         }
         masks.clear();
         let cues = Cues::new(rules.language.clone());
+        normalize::warm();
         Ok(Engine {
             rules,
             segmenter,
@@ -514,10 +497,9 @@ impl Engine {
     pub fn match_document(&self, doc: &Document<'_>, persons: Option<u32>) -> Matches {
         let mut out = Matches::default();
         for g in &self.groups {
-            let seen = if g.mask == 0 {
-                Seen::Raw(&doc.joined)
-            } else {
-                Seen::Normalized(View::new(&doc.joined, g.mask))
+            let seen = match View::build(&doc.joined, g.mask) {
+                Some(v) if g.mask != 0 => Seen::Normalized(v),
+                _ => Seen::Raw(&doc.joined),
             };
             self.match_group(g, &seen, persons, &mut out);
         }
@@ -584,15 +566,10 @@ impl Engine {
         if !self.options.modality {
             return Reading::Counted(Modality::Fact);
         }
-        let scope = Scope {
-            start,
-            end,
-            clause_start: layout.clause_start(start),
-            sentence_start: layout.sentence_start(start),
-        };
         let text = layout.text;
         let cues = layout.cues.get_or_insert_with(|| self.cues.find(text));
-        self.cues.read(text, cues, scope, signal, negation)
+        self.cues
+            .read(text, cues, Scope { start, end }, signal, negation)
     }
 
     /// Head counts: the largest credible count in the text is reconciled
@@ -704,7 +681,7 @@ impl Engine {
         let rule = &self.rules.rules[ri];
         let signal = matches!(rule.target, Target::Signal(_));
         let excl: Vec<&Occ> = occs.iter().filter(|o| o.role == Role::Exclude).collect();
-        let mut valid: Vec<Valid> = Vec::new();
+        let mut candidates: Vec<Occ> = Vec::new();
         for o in occs.iter().filter(|o| o.role != Role::Exclude) {
             if rule.boundary == Boundary::Tokens
                 && !layout.on_token_boundaries(&self.segmenter, o.start, o.end)
@@ -714,6 +691,47 @@ impl Engine {
             if excluded(rule.exclude_scope, o, &excl, layout) {
                 continue;
             }
+            candidates.push(*o);
+        }
+        // Cheap structural checks before the cues are read.
+        match &rule.kind {
+            RuleKind::Keywords { any, all } => {
+                let has = |role: Role, t: usize| {
+                    candidates
+                        .iter()
+                        .any(|o| o.role == role && usize::from(o.term) == t)
+                };
+                if (0..all.len()).any(|t| !has(Role::All, t))
+                    || (!any.is_empty() && !candidates.iter().any(|o| o.role == Role::Any))
+                {
+                    return None;
+                }
+            }
+            RuleKind::Proximity {
+                within,
+                unit: Unit::Chars,
+                ..
+            } => {
+                // Keep only terms with a partner close enough in the same clause.
+                let near = |x: &Occ, y: &Occ, layout: &mut Layout<'_>| {
+                    if x.role == y.role || (x.start < y.end && y.start < x.end) {
+                        return false;
+                    }
+                    let (f, g) = if x.start < y.start { (x, y) } else { (y, x) };
+                    g.start - f.end <= *within as usize * 4
+                        && layout.text[f.end..g.start].chars().count() <= *within as usize
+                        && layout.clause_of(x.start) == layout.clause_of(y.start)
+                };
+                let snapshot = candidates.clone();
+                candidates.retain(|x| snapshot.iter().any(|y| near(x, y, layout)));
+                if candidates.is_empty() {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+        let mut valid: Vec<Valid> = Vec::new();
+        for o in &candidates {
             match self.read(layout, o.start, o.end, signal, rule.negation) {
                 Reading::Negated(a, b) => {
                     let (s, e, _) = seen.original(o.start, o.end);

@@ -9,7 +9,9 @@
 //! sentence before the hit; a threat conditional on inaction is kept as a
 //! signal and labelled as a threat.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::text::{is_clause_break, is_sentence_break};
 use serde::Deserialize;
 
 /// How a hit is stated.
@@ -71,7 +73,6 @@ pub struct CueHit {
 const TOPIC: u8 = 1;
 const ACTION: u8 = 2;
 const NOT: u8 = 4;
-const BREAKER: u8 = 8;
 const HEARSAY: u8 = 16;
 const CONDITIONAL: u8 = 32;
 
@@ -79,22 +80,19 @@ const CONDITIONAL: u8 = 32;
 #[derive(Debug, Clone)]
 pub struct Cues {
     ac: Option<AhoCorasick>,
+    words: Vec<String>,
     kinds: Vec<u8>,
     /// The settings.
     pub language: Language,
 }
 
-/// A hit and the starts of its clause and sentence (bytes).
+/// A hit (bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
     /// Start of the hit.
     pub start: usize,
     /// End of the hit.
     pub end: usize,
-    /// Start of its clause.
-    pub clause_start: usize,
-    /// Start of its sentence.
-    pub sentence_start: usize,
 }
 
 /// What the cues say about one hit.
@@ -111,11 +109,12 @@ impl Cues {
     pub fn new(language: Language) -> Cues {
         let mut words: Vec<String> = Vec::new();
         let mut kinds: Vec<u8> = Vec::new();
-        let lists: [(&Vec<String>, u8); 6] = [
+        // Scope breakers are looked for only in the few characters between
+        // a negation cue and its hit, not in the whole text.
+        let lists: [(&Vec<String>, u8); 5] = [
             (&language.topic_negation, TOPIC),
             (&language.action_negation, ACTION),
             (&language.not_negation, NOT),
-            (&language.scope_breakers, BREAKER),
             (&language.hearsay, HEARSAY),
             (&language.conditional, CONDITIONAL),
         ];
@@ -130,36 +129,72 @@ impl Cues {
                 }
             }
         }
+        // The cue list is small: a full DFA is fastest for it.
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .ok()
             .filter(|_| !words.is_empty());
         Cues {
             ac,
+            words,
             kinds,
             language,
         }
     }
 
-    /// Every cue occurrence in `text`, in order of start.
+    /// The cue words and their kind bits, to be searched together with
+    /// the rule keywords (see [`Cues::from_matches`]).
+    pub fn words(&self) -> impl Iterator<Item = (&str, u8)> {
+        self.words
+            .iter()
+            .map(String::as_str)
+            .zip(self.kinds.iter().copied())
+    }
+
+    /// Every cue occurrence in `text`.
     pub fn find(&self, text: &str) -> Vec<CueHit> {
         let Some(ac) = &self.ac else {
             return Vec::new();
         };
-        ac.find_overlapping_iter(text)
-            .map(|m| CueHit {
-                kind: self.kinds[m.pattern().as_usize()],
-                start: m.start(),
-                end: m.end(),
-            })
-            .collect()
+        Cues::from_matches(
+            ac.find_overlapping_iter(text)
+                .map(|m| (self.kinds[m.pattern().as_usize()], m.start(), m.end()))
+                .collect(),
+        )
     }
 
-    /// Read the hit `span` of `text`, whose clause starts at byte
-    /// `clause_start` and sentence at `sentence_start`, given the cues of
-    /// the text. `signal` selects the action-negation cues instead of the
-    /// topic ones.
+    /// Cue hits from `(kind bits, start, end)` matches found elsewhere. A
+    /// negation cue inside a longer non-negation (不断, 不满) or a condition
+    /// (再不) is not a negation.
+    pub fn from_matches(raw: Vec<(u8, usize, usize)>) -> Vec<CueHit> {
+        let mut hits: Vec<CueHit> = raw
+            .into_iter()
+            .map(|(kind, start, end)| CueHit { kind, start, end })
+            .collect();
+        let shields: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| h.kind & (NOT | CONDITIONAL) != 0)
+            .map(|h| (h.start, h.end))
+            .collect();
+        for h in hits.iter_mut().filter(|h| h.kind & (TOPIC | ACTION) != 0) {
+            if shields
+                .iter()
+                .any(|&(s, e)| s <= h.start && h.end <= e && e - s > h.end - h.start)
+            {
+                h.kind &= !(TOPIC | ACTION);
+            }
+        }
+        hits.retain(|h| h.kind != 0);
+        hits.sort_by_key(|h| (h.end, h.start));
+        hits
+    }
+
+    /// Read the hit `span` of `text` given the cues of the text (from
+    /// [`Cues::find`], in order of end). `signal` selects the
+    /// action-negation cues instead of the topic ones. A negation must be
+    /// in the hit's clause, hearsay and conditions in its sentence.
     pub fn read(
         &self,
         text: &str,
@@ -168,56 +203,54 @@ impl Cues {
         signal: bool,
         negation: bool,
     ) -> Reading {
-        let Scope {
-            start,
-            end,
-            clause_start,
-            sentence_start,
-        } = span;
-        let inside_not = |c: &CueHit| {
-            cues.iter().any(|n| {
-                n.kind & NOT != 0
-                    && n.start <= c.start
-                    && c.end <= n.end
-                    && (n.end - n.start) > (c.end - c.start)
-            })
-        };
-        let inside_conditional = |c: &CueHit| {
-            cues.iter().any(|n| {
-                n.kind & CONDITIONAL != 0
-                    && n.start <= c.start
-                    && c.end <= n.end
-                    && (n.end - n.start) > (c.end - c.start)
-            })
-        };
+        let start = span.start;
+        let between = |c: &CueHit| &text[c.end..start];
         if negation {
             let bit = if signal { ACTION } else { TOPIC };
-            let negator = cues
-                .iter()
-                .filter(|c| {
-                    c.kind & bit != 0
-                        && c.start >= clause_start
-                        && c.end <= start
-                        && text[c.end..start].chars().count() <= self.language.window
-                        && !inside_not(c)
-                        && !inside_conditional(c)
-                        // A negation inside the hit's own words (没人管) is part of it.
-                        && !(c.start >= start && c.end <= end)
-                })
-                .filter(|c| {
-                    !cues
-                        .iter()
-                        .any(|b| b.kind & BREAKER != 0 && b.start >= c.end && b.end <= start)
-                })
-                .max_by_key(|c| c.end);
-            if let Some(c) = negator {
-                return Reading::Negated(c.start, c.end);
+            // Cues are in order of end; look back from the hit only as far
+            // as the window reaches.
+            let upto = cues.partition_point(|c| c.end <= start);
+            let max_bytes = self.language.window * 4;
+            for c in cues[..upto].iter().rev() {
+                if start - c.end > max_bytes {
+                    break;
+                }
+                if c.kind & bit == 0 {
+                    continue;
+                }
+                let gap = between(c);
+                if gap.chars().count() > self.language.window || gap.chars().any(is_clause_break) {
+                    continue;
+                }
+                let broken = self
+                    .language
+                    .scope_breakers
+                    .iter()
+                    .any(|b| gap.contains(b.as_str()));
+                if !broken {
+                    return Reading::Negated(c.start, c.end);
+                }
             }
         }
-        let before_in_sentence = |bit: u8| {
-            cues.iter()
-                .any(|c| c.kind & bit != 0 && c.start >= sentence_start && c.end <= start)
-        };
+        let upto = cues.partition_point(|c| c.end <= start);
+        if !cues[..upto]
+            .iter()
+            .any(|c| c.kind & (CONDITIONAL | HEARSAY) != 0)
+        {
+            return Reading::Counted(Modality::Fact);
+        }
+        let sentence_start = text[..start]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| is_sentence_break(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let in_sentence: Vec<&CueHit> = cues[..upto]
+            .iter()
+            .rev()
+            .take_while(|c| c.end >= sentence_start)
+            .filter(|c| c.start >= sentence_start)
+            .collect();
+        let before_in_sentence = |bit: u8| in_sentence.iter().any(|c| c.kind & bit != 0);
         if before_in_sentence(CONDITIONAL) {
             Reading::Counted(Modality::Conditional)
         } else if before_in_sentence(HEARSAY) {

@@ -55,6 +55,133 @@ pub fn is_cjk(c: char) -> bool {
         | '\u{20000}'..='\u{2FA1F}')
 }
 
+/// The half-width form of a full-width letter, digit or symbol. Chinese
+/// punctuation (，。：；！？（）) keeps its form: it is what splits clauses.
+fn half_width(c: char) -> Option<char> {
+    match c {
+        '\u{FF10}'..='\u{FF19}'
+        | '\u{FF21}'..='\u{FF3A}'
+        | '\u{FF41}'..='\u{FF5A}'
+        | '＊'
+        | '－'
+        | '＿'
+        | '～'
+        | '．'
+        | '／'
+        | '＃'
+        | '＠'
+        | '＋'
+        | '＝'
+        | '％'
+        | '＆' => char::from_u32(c as u32 - 0xFEE0),
+        '\u{3000}' => Some(' '),
+        _ => None,
+    }
+}
+
+const BMP_CJK_START: u32 = 0x3400;
+const BMP_CJK_END: u32 = 0xFAFF;
+
+/// Characters that fast2s converts only inside certain words (看著 → 看着).
+const CONTEXT_T2S: [char; 7] = ['藉', '著', '苧', '闔', '鍾', '讎', '畫'];
+
+/// Bitset of the characters the traditional → simplified step may change,
+/// built once per process.
+fn t2s_chars() -> &'static [u64] {
+    static SET: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let len = (BMP_CJK_END - BMP_CJK_START + 1) as usize;
+        let mut bits = vec![0u64; len.div_ceil(64)];
+        let mut set = |c: char| {
+            let i = (c as u32 - BMP_CJK_START) as usize;
+            bits[i / 64] |= 1 << (i % 64);
+        };
+        let mut buf = [0u8; 4];
+        for u in BMP_CJK_START..=BMP_CJK_END {
+            if let Some(c) = char::from_u32(u)
+                && is_cjk(c)
+            {
+                let s: &str = c.encode_utf8(&mut buf);
+                if fast2s::convert(s) != s {
+                    set(c);
+                }
+            }
+        }
+        CONTEXT_T2S.iter().copied().for_each(set);
+        bits
+    })
+}
+
+/// Build the per-process tables now rather than on the first case.
+pub fn warm() {
+    let _ = special_bmp();
+}
+
+fn maybe_traditional(c: char) -> bool {
+    let u = c as u32;
+    if (BMP_CJK_START..=BMP_CJK_END).contains(&u) {
+        let i = (u - BMP_CJK_START) as usize;
+        t2s_chars()[i / 64] & (1 << (i % 64)) != 0
+    } else {
+        u > 0xFFFF && is_cjk(c)
+    }
+}
+
+/// Non-ASCII characters of the Basic Multilingual Plane that some step
+/// may change (traditional, full-width, invisible, noise symbols), as a
+/// 64K-bit table built once per process.
+fn special_bmp() -> &'static [u64] {
+    static SET: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut bits = vec![0u64; 1 << 10];
+        for u in 0x80u32..=0xFFFF {
+            if let Some(c) = char::from_u32(u)
+                && (maybe_traditional(c)
+                    || half_width(c).is_some()
+                    || is_invisible(c)
+                    || is_noise(c))
+            {
+                bits[(u / 64) as usize] |= 1 << (u % 64);
+            }
+        }
+        bits
+    })
+}
+
+/// Whether `View::new(text, mask)` could change anything: a quick scan
+/// that lets clean text (most of it) skip building a view.
+pub fn needs_view(text: &str, mask: u8) -> bool {
+    let table = special_bmp();
+    let mut prev: Option<char> = None;
+    let mut run = 0usize;
+    for c in text.chars() {
+        let u = c as u32;
+        if c.is_ascii() {
+            if (mask & CASE != 0 && c.is_ascii_uppercase())
+                || (mask & NOISE != 0 && is_noise(c) && prev.is_some_and(is_cjk))
+            {
+                return true;
+            }
+        } else if u > 0xFFFF || table[(u / 64) as usize] & (1 << (u % 64)) != 0 {
+            let hit = (mask & T2S != 0 && maybe_traditional(c))
+                || (mask & WIDTH != 0 && half_width(c).is_some())
+                || (mask & NOISE != 0
+                    && (is_invisible(c) || (is_noise(c) && prev.is_some_and(is_cjk))));
+            if hit {
+                return true;
+            }
+        }
+        if mask & REPEAT != 0 {
+            run = if prev == Some(c) { run + 1 } else { 1 };
+            if run >= 3 && is_cjk(c) {
+                return true;
+            }
+        }
+        prev = Some(c);
+    }
+    false
+}
+
 /// Characters dropped when they stand between two Chinese characters.
 fn is_noise(c: char) -> bool {
     matches!(
@@ -121,18 +248,21 @@ struct Unit {
 }
 
 impl View {
+    /// The view of `original` under `mask`, or `None` when normalising
+    /// would change nothing (the text can then be matched as it is).
+    pub fn build(original: &str, mask: u8) -> Option<View> {
+        if !needs_view(original, mask) {
+            return None;
+        }
+        Some(View::new(original, mask))
+    }
+
     /// Build the view of `original` under the steps in `mask`.
     pub fn new(original: &str, mask: u8) -> View {
-        let simplified;
-        let t2s_chars: Option<std::str::Chars<'_>> = if mask & T2S != 0 {
-            simplified = fast2s::convert(original);
-            if simplified.chars().count() == original.chars().count() {
-                Some(simplified.chars())
-            } else {
-                None
-            }
-        } else {
-            None
+        let simplified = (mask & T2S != 0).then(|| fast2s::convert(original));
+        let t2s_chars: Option<std::str::Chars<'_>> = match simplified.as_deref() {
+            Some(s) if s.chars().count() == original.chars().count() => Some(s.chars()),
+            _ => None,
         };
         let mut t2s_chars = t2s_chars;
         let mut units: Vec<Unit> = Vec::with_capacity(original.len() / 2);
@@ -149,16 +279,11 @@ impl View {
                 c = s;
                 flags |= T2S;
             }
-            if mask & WIDTH != 0 {
-                if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
-                    if let Some(h) = char::from_u32(c as u32 - 0xFEE0) {
-                        c = h;
-                        flags |= WIDTH;
-                    }
-                } else if c == '\u{3000}' {
-                    c = ' ';
-                    flags |= WIDTH;
-                }
+            if mask & WIDTH != 0
+                && let Some(h) = half_width(c)
+            {
+                c = h;
+                flags |= WIDTH;
             }
             if mask & CASE != 0 && c.is_ascii_uppercase() {
                 c = c.to_ascii_lowercase();
@@ -300,7 +425,7 @@ mod tests {
     fn traditional_width_and_case() {
         let t = "我們的房屋被強拆，補償款ＡＢＣ１２３沒到位";
         let v = View::new(t, ALL);
-        assert_eq!(v.text, "我们的房屋被强拆,补偿款abc123没到位");
+        assert_eq!(v.text, "我们的房屋被强拆，补偿款abc123没到位");
         assert_eq!(orig(t, &v, "强拆"), "強拆");
         let s = v.text.find("强拆").unwrap();
         assert_eq!(v.changes(s, s + "强拆".len()), T2S);
@@ -334,8 +459,23 @@ mod tests {
     fn repeated_characters_collapse_only_from_three() {
         let t = "强强强拆，天天来人";
         let v = View::new(t, ALL);
-        assert_eq!(v.text, "强拆,天天来人");
+        assert_eq!(v.text, "强拆，天天来人");
         assert_eq!(orig(t, &v, "强拆"), "强强强拆");
+    }
+
+    #[test]
+    fn clean_text_needs_no_view() {
+        assert!(View::build("我们村的房子被强拆了，补偿款没到位。2024-03-05", ALL).is_none());
+        assert!(View::build("房子被強拆", ALL).is_some());
+        assert!(View::build("强*拆", ALL).is_some());
+        assert!(View::build("ＡＢＣ", ALL).is_some());
+        assert!(View::build("强强强拆", ALL).is_some());
+        assert!(View::build("强强强拆", T2S).is_none());
+        // Converted only inside some words, so always looked at.
+        assert_eq!(
+            View::build("看著", ALL).map(|v| v.text),
+            Some("看着".into())
+        );
     }
 
     #[test]

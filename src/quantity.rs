@@ -326,38 +326,30 @@ const HOUSEHOLD_AFTER: &[&str] = &[
 pub fn find_counts(text: &str) -> Vec<Count> {
     let mut out = Vec::new();
     let mut i = 0;
+    let mut prev: Option<char> = None;
     while i < text.len() {
         let Some(c) = text[i..].chars().next() else {
             break;
         };
-        let starts_number = c.is_ascii_digit()
-            || cn_digit(c).is_some()
-            || matches!(
-                c,
-                '十' | '百'
-                    | '千'
-                    | '万'
-                    | '几'
-                    | '数'
-                    | '上'
-                    | '近'
-                    | '将'
-                    | '接'
-                    | '约'
-                    | '大'
-                    | '好'
-                    | '成'
-                    | '差'
-            );
-        let prev_is_number = text[..i]
-            .chars()
-            .next_back()
-            .is_some_and(|p| p.is_ascii_digit() || cn_digit(p).is_some() || place(p).is_some());
-        // 附近/最近 are not 近 (nearly).
-        let nearby = c == '近' && text[..i].ends_with(['附', '最', '将', '接']);
-        if starts_number
-            && !prev_is_number
-            && !nearby
+        let numeral = |c: char| c.is_ascii_digit() || cn_digit(c).is_some() || place(c).is_some();
+        let candidate = if numeral(c) || matches!(c, '几' | '数') {
+            true
+        } else if matches!(
+            c,
+            '上' | '近' | '将' | '接' | '约' | '大' | '好' | '成' | '差'
+        ) {
+            // A prefix only counts when a number follows closely (差不多三十).
+            text[i + c.len_utf8()..]
+                .chars()
+                .take(3)
+                .any(|n| numeral(n) || n == '几')
+                // 附近/最近 are not 近 (nearly).
+                && !(c == '近' && matches!(prev, Some('附' | '最' | '将' | '接')))
+        } else {
+            false
+        };
+        if candidate
+            && !prev.is_some_and(numeral)
             && let Some((lo, hi, used)) = parse_number(&text[i..])
         {
             if let Some((unit, unit_len)) = unit_after(&text[i + used..]) {
@@ -369,11 +361,13 @@ pub fn find_counts(text: &str) -> Vec<Count> {
                     unit,
                 });
                 i += used + unit_len;
-                continue;
+            } else {
+                i += used.max(c.len_utf8());
             }
-            i += used.max(c.len_utf8());
+            prev = text[..i].chars().next_back();
             continue;
         }
+        prev = Some(c);
         i += c.len_utf8();
     }
     out

@@ -71,24 +71,6 @@ pub fn is_sentence_break(c: char) -> bool {
     matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n' | '\r')
 }
 
-/// Byte ranges of the sentences of `text`, in order.
-pub fn sentences(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if is_sentence_break(c) {
-            if i > start {
-                out.push((start, i));
-            }
-            start = i + c.len_utf8();
-        }
-    }
-    if text.len() > start {
-        out.push((start, text.len()));
-    }
-    out
-}
-
 /// Index of the clause (from [`clauses`]) that contains byte `pos`, if any.
 pub fn clause_of(clauses: &[(usize, usize)], pos: usize) -> Option<usize> {
     let i = clauses.partition_point(|&(_, end)| end <= pos);
