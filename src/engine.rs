@@ -596,7 +596,12 @@ impl Engine {
             };
             let signal = matches!(rule.target, Target::Signal(_));
             let mut best: Option<(quantity::Count, Modality)> = None;
-            for c in counts.iter().filter(|c| unit.is_none_or(|u| u == c.unit)) {
+            let credible = |c: &&quantity::Count| c.lo <= self.rules.language.count_max;
+            for c in counts
+                .iter()
+                .filter(|c| unit.is_none_or(|u| u == c.unit))
+                .filter(credible)
+            {
                 match self.read(layout, c.start, c.end, signal, rule.negation) {
                     Reading::Negated(a, b) => {
                         let (s, e, _) = seen.original(c.start, c.end);

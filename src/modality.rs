@@ -56,6 +56,9 @@ pub struct Language {
     pub conditional: Vec<String>,
     /// Largest gap between a negation cue and the hit, in characters.
     pub window: usize,
+    /// Head counts written in text above this describe a population, not
+    /// the people who petition; count rules ignore them.
+    pub count_max: u32,
     /// Points factor of hearsay hits.
     pub hearsay_factor: f64,
     /// Points factor of conditional hits.

@@ -169,6 +169,14 @@ fn load_language(
             Some("应在 1 到 50 之间（字数）".into()),
         ));
     }
+    if !(10..=1_000_000).contains(&lang.count_max) {
+        diags.push(Diagnostic::file_level(
+            "E008",
+            &names[idx],
+            format!("count_max 超出范围：{}", lang.count_max),
+            Some("应在 10 到 1000000 之间".into()),
+        ));
+    }
     for (name, f) in [
         ("hearsay_factor", lang.hearsay_factor),
         ("conditional_factor", lang.conditional_factor),
