@@ -160,6 +160,20 @@ impl std::fmt::Debug for Exit {
 }
 impl std::error::Error for Exit {}
 
+/// Write to standard output; a closed pipe (`triage explain … | head`)
+/// ends the program quietly with success, as other command-line tools do.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("错误：无法写出结果：{e}");
+        std::process::exit(2);
+    }
+}
+
 fn rule_source(dir: Option<&Path>) -> Result<RuleSource> {
     match dir {
         None => Ok(RuleSource::builtin()),
@@ -234,15 +248,17 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
                 "warnings": warnings,
                 "diagnostics": diags,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            emit(&format!("{}\n", serde_json::to_string_pretty(&out)?));
         }
         DiagFormat::Text => {
             print_diags(&diags);
             match summary {
-                Some((n, ex)) if errors == 0 => println!(
-                    "规则检查通过：{origin}，{n} 条规则，{ex} 个示例全部通过，{warnings} 个警告。"
-                ),
-                _ => println!("规则检查未通过：{origin}，{errors} 个错误，{warnings} 个警告。"),
+                Some((n, ex)) if errors == 0 => emit(&format!(
+                    "规则检查通过：{origin}，{n} 条规则，{ex} 个示例全部通过，{warnings} 个警告。\n"
+                )),
+                _ => emit(&format!(
+                    "规则检查未通过：{origin}，{errors} 个错误，{warnings} 个警告。\n"
+                )),
             }
         }
     }
@@ -382,7 +398,7 @@ fn cmd_explain(a: ExplainArgs) -> Result<u8> {
         let Some(rule) = engine.rules().rules.iter().find(|r| &r.id == id) else {
             bail!("找不到规则 {id}");
         };
-        print!("{}", explain::explain_rule(&engine, rule));
+        emit(&explain::explain_rule(&engine, rule));
         return Ok(0);
     }
     let case = if let Some(text) = a.text {
@@ -409,7 +425,7 @@ fn cmd_explain(a: ExplainArgs) -> Result<u8> {
         shown.text = output::mask(&shown.text);
         shown.title = shown.title.map(|t| output::mask(&t));
     }
-    print!("{}", explain::explain_case(&engine, &shown, &v));
+    emit(&explain::explain_case(&engine, &shown, &v));
     Ok(0)
 }
 
@@ -437,10 +453,10 @@ fn cmd_export(dir: &Path) -> Result<u8> {
     let n = RuleSource::builtin()
         .export(dir)
         .with_context(|| format!("无法写入 {}", dir.display()))?;
-    println!(
-        "已导出 {n} 个规则文件到 {}；编辑后用 triage check {} 检查。",
+    emit(&format!(
+        "已导出 {n} 个规则文件到 {}；编辑后用 triage check {} 检查。\n",
         dir.display(),
         dir.display()
-    );
+    ));
     Ok(0)
 }
