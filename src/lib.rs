@@ -19,7 +19,9 @@
 
 pub mod batch;
 pub mod case;
+pub mod corpus;
 pub mod engine;
+pub mod eval;
 pub mod explain;
 pub mod input;
 pub mod modality;

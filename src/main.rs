@@ -15,7 +15,7 @@ use petition_triage::batch::{self, BatchOptions};
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
 use petition_triage::output::{self, Manifest};
 use petition_triage::rules::Severity;
-use petition_triage::{Case, Diagnostic, Engine, RuleSet, RuleSource, explain};
+use petition_triage::{Case, Diagnostic, Engine, RuleSet, RuleSource, eval, explain};
 
 /// 信访案件风险预警与分流研判。
 #[derive(Parser, Debug)]
@@ -38,6 +38,92 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// 评估：在标注语料上计算各类别的精确率、召回率、预警指标，列出错误案例；
+    /// 给出 --baseline 和 --candidate 时比较两套规则。
+    Eval(EvalArgs),
+    /// 调阈值：按目标精确率或每晚处理容量给出分级阈值（scoring.toml 片段）。
+    Tune(TuneArgs),
+    /// 生成语料（带标注的基准语料，或测速用的无标注语料）。
+    Corpus {
+        #[command(subcommand)]
+        command: CorpusCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CorpusCommand {
+    /// 生成带标注的基准语料（JSON Lines，含 gold 标注）。
+    Generate {
+        /// 随机种子（相同种子得到相同语料）。
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// 案件数。
+        #[arg(long, default_value_t = 20_000)]
+        count: usize,
+        /// 输出文件。
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// 流式生成无标注语料（测速用），例如 --size 100MB；- 表示标准输出。
+    Stream {
+        /// 随机种子。
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// 大小：字节数，或带 KB/MB/GB。
+        #[arg(long)]
+        size: String,
+        /// 输出文件（- 为标准输出）。
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct EvalArgs {
+    /// 标注语料（JSON Lines）。
+    #[arg(long)]
+    corpus: PathBuf,
+    /// 标签映射文件（其他数据集的标签 → 本系统类别）。
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// 规则目录（默认使用内置规则）。
+    #[arg(long, conflicts_with_all = ["baseline", "candidate"])]
+    rules: Option<PathBuf>,
+    /// 变更前的规则目录（与 --candidate 一起用；default 表示内置规则）。
+    #[arg(long, requires = "candidate")]
+    baseline: Option<PathBuf>,
+    /// 变更后的规则目录。
+    #[arg(long, requires = "baseline")]
+    candidate: Option<PathBuf>,
+    /// 报告目录（写 Markdown、JSON 和 SVG 图）；不给则把 Markdown 打印出来。
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Markdown 中每类错误最多列出的件数（JSON 中全部列出）。
+    #[arg(long, default_value_t = 50)]
+    max_errors: usize,
+}
+
+#[derive(clap::Args, Debug)]
+struct TuneArgs {
+    /// 标注语料（JSON Lines，需要 gold 中的 tier）。
+    #[arg(long)]
+    corpus: PathBuf,
+    /// 规则目录（默认使用内置规则）。
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// 目标精确率（0–1）：各等级及以上的预警精确率不低于它的最低阈值。
+    #[arg(
+        long,
+        conflicts_with = "capacity",
+        required_unless_present = "capacity"
+    )]
+    precision: Option<f64>,
+    /// 每晚能处理的 红+橙 案件数。
+    #[arg(long)]
+    capacity: Option<f64>,
+    /// 写出 scoring.toml 片段的文件（默认打印）。
+    #[arg(long, short)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,6 +221,9 @@ fn main() -> ExitCode {
         Command::Rules {
             command: RulesCommand::Export { dir },
         } => cmd_export(&dir),
+        Command::Eval(a) => cmd_eval(a),
+        Command::Tune(a) => cmd_tune(a),
+        Command::Corpus { command } => cmd_corpus(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -458,5 +547,191 @@ fn cmd_export(dir: &Path) -> Result<u8> {
         dir.display(),
         dir.display()
     ));
+    Ok(0)
+}
+
+fn load_corpus(path: &Path, labels: Option<&Path>) -> Result<eval::Corpus> {
+    let map = match labels {
+        None => None,
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("无法读取 {}", p.display()))?;
+            Some(
+                toml::from_str::<eval::LabelMap>(&text)
+                    .with_context(|| format!("标签映射文件 {} 有误", p.display()))?,
+            )
+        }
+    };
+    let corpus = eval::read_corpus(path, map.as_ref())
+        .with_context(|| format!("无法读取语料 {}", path.display()))?;
+    for (line, reason) in corpus.rejected.iter().take(10) {
+        eprintln!("跳过 {}:{line}：{reason}", path.display());
+    }
+    if corpus.cases.is_empty() {
+        bail!("{} 中没有可评估的案件", path.display());
+    }
+    Ok(corpus)
+}
+
+fn engine_for(dir: Option<&Path>) -> Result<Engine> {
+    match dir {
+        Some(d) if d.as_os_str() == "default" => load_engine(None),
+        other => load_engine(other),
+    }
+}
+
+fn cmd_eval(a: EvalArgs) -> Result<u8> {
+    let corpus = load_corpus(&a.corpus, a.labels.as_deref())?;
+    let name = a.corpus.display().to_string();
+    let write = |dir: &Path, files: &[(&str, String)]| -> Result<()> {
+        create_private_dir(dir)?;
+        for (f, text) in files {
+            output::write_atomic(&dir.join(f), text.as_bytes())
+                .with_context(|| format!("无法写入 {}", dir.join(f).display()))?;
+        }
+        eprintln!("报告已写入 {}", dir.display());
+        Ok(())
+    };
+    if let (Some(base), Some(cand)) = (&a.baseline, &a.candidate) {
+        let (eb, ec) = (engine_for(Some(base))?, engine_for(Some(cand))?);
+        let (vb, vc) = (eval::predict(&eb, &corpus), eval::predict(&ec, &corpus));
+        let (rb, rc) = (
+            eval::evaluate(&eb, &corpus, &vb, &name),
+            eval::evaluate(&ec, &corpus, &vc, &name),
+        );
+        let changes = eval::changes(&corpus, &vb, &vc);
+        let md = eval::compare_markdown(&rb, &rc, &changes);
+        eprintln!(
+            "宏平均 F1 {:.1}% → {:.1}%；类别或等级变化 {} 件",
+            rb.macro_f1 * 100.0,
+            rc.macro_f1 * 100.0,
+            changes.len()
+        );
+        match &a.out {
+            None => emit(&md),
+            Some(dir) => {
+                let json = serde_json::to_string_pretty(&serde_json::json!({
+                    "baseline": rb, "candidate": rc, "changes": changes,
+                }))?;
+                write(dir, &[("compare.md", md), ("compare.json", json)])?;
+            }
+        }
+        return Ok(0);
+    }
+    let engine = load_engine(a.rules.as_deref())?;
+    let verdicts = eval::predict(&engine, &corpus);
+    let report = eval::evaluate(&engine, &corpus, &verdicts, &name);
+    let md = eval::markdown(&report, a.max_errors);
+    eprintln!(
+        "评估 {} 件：宏平均 F1 {:.1}%，微平均 F1 {:.1}%，准确率 {:.1}%",
+        report.cases,
+        report.macro_f1 * 100.0,
+        report.micro_f1 * 100.0,
+        report.accuracy * 100.0
+    );
+    match &a.out {
+        None => emit(&md),
+        Some(dir) => {
+            let mut files = vec![
+                ("eval.md", md),
+                ("eval.json", serde_json::to_string_pretty(&report)?),
+            ];
+            if !report.sweep.is_empty() {
+                files.push(("sweep.svg", eval::sweep_svg(&report.sweep)));
+            }
+            write(dir, &files)?;
+        }
+    }
+    Ok(0)
+}
+
+fn cmd_tune(a: TuneArgs) -> Result<u8> {
+    let corpus = load_corpus(&a.corpus, None)?;
+    if corpus.cases.iter().any(|c| c.gold.tier.is_none()) && a.precision.is_some() {
+        bail!("按精确率调阈值需要语料中每件都有 gold.tier 标注");
+    }
+    let engine = load_engine(a.rules.as_deref())?;
+    let verdicts = eval::predict(&engine, &corpus);
+    let (target, how) = match (a.precision, a.capacity) {
+        (Some(p), _) if (0.0..=1.0).contains(&p) => (
+            eval::Target::Precision(p),
+            format!("triage tune --precision {p}"),
+        ),
+        (Some(p), _) => bail!("--precision 应在 0 到 1 之间，收到 {p}"),
+        (None, Some(k)) if k > 0.0 => (
+            eval::Target::Capacity(k),
+            format!("triage tune --capacity {k}"),
+        ),
+        _ => bail!("请给出 --precision 0.8 或 --capacity 40"),
+    };
+    let proposal = eval::tune(&engine, &corpus, &verdicts, target);
+    let text = eval::proposal_toml(&proposal, &format!("{how}（语料 {}）", a.corpus.display()));
+    match a.out {
+        None => emit(&text),
+        Some(p) => {
+            output::write_atomic(&p, text.as_bytes())
+                .with_context(|| format!("无法写入 {}", p.display()))?;
+            eprintln!(
+                "阈值建议已写入 {}；把 [tiers] 段复制到 scoring.toml 即可生效。",
+                p.display()
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim().to_ascii_uppercase();
+    let (num, mult) = [
+        ("GB", 1u64 << 30),
+        ("MB", 1 << 20),
+        ("KB", 1 << 10),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+        ("B", 1),
+    ]
+    .iter()
+    .find_map(|(suf, m)| t.strip_suffix(suf).map(|n| (n.trim().to_string(), *m)))
+    .unwrap_or((t.clone(), 1));
+    num.parse::<f64>()
+        .ok()
+        .filter(|n| *n > 0.0)
+        .map(|n| (n * mult as f64) as u64)
+}
+
+fn cmd_corpus(c: CorpusCommand) -> Result<u8> {
+    match c {
+        CorpusCommand::Generate { seed, count, out } => {
+            let mut buf = Vec::new();
+            petition_triage::corpus::write_labeled(&mut buf, seed, count)?;
+            output::write_atomic(&out, &buf)
+                .with_context(|| format!("无法写入 {}", out.display()))?;
+            eprintln!(
+                "已生成 {count} 件带标注的案件（种子 {seed}）：{}",
+                out.display()
+            );
+        }
+        CorpusCommand::Stream { seed, size, out } => {
+            let Some(bytes) = parse_size(&size) else {
+                bail!("无法识别的大小“{size}”，例如 500KB、100MB、1GB");
+            };
+            let n = if out.as_os_str() == "-" {
+                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+                match petition_triage::corpus::write_unlabeled(&mut w, seed, bytes) {
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+                    r => r?,
+                }
+            } else {
+                let file = std::fs::File::create(&out)
+                    .with_context(|| format!("无法写入 {}", out.display()))?;
+                let mut w = std::io::BufWriter::new(file);
+                let n = petition_triage::corpus::write_unlabeled(&mut w, seed, bytes)?;
+                std::io::Write::flush(&mut w)?;
+                n
+            };
+            eprintln!("已生成 {n} 字节（种子 {seed}）");
+        }
+    }
     Ok(0)
 }

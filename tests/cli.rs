@@ -383,3 +383,98 @@ fn editing_a_keyword_file_changes_the_result() {
     assert!(after.contains("主类别：环境污染"), "{after}");
     assert!(after.contains("【长满青苔】"), "{after}");
 }
+
+/// The analyst's loop: generate a labeled corpus, evaluate, compare a
+/// changed rule set, tune the thresholds.
+#[test]
+fn generate_evaluate_compare_and_tune() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("bench.jsonl");
+    let o = triage(&[
+        "corpus",
+        "generate",
+        "--seed",
+        "3",
+        "--count",
+        "400",
+        "--out",
+        corpus.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let again = dir.path().join("again.jsonl");
+    triage(&[
+        "corpus",
+        "generate",
+        "--seed",
+        "3",
+        "--count",
+        "400",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&corpus).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+
+    let out = dir.path().join("eval");
+    let o = triage(&[
+        "eval",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&read(&out.join("eval.json"))).unwrap();
+    assert_eq!(report["cases"], 400);
+    assert!(report["macro_f1"].as_f64().unwrap() > 0.3);
+    assert!(read(&out.join("eval.md")).contains("混淆矩阵"));
+    assert!(read(&out.join("sweep.svg")).starts_with("<svg"));
+
+    let rules = dir.path().join("rules");
+    triage(&["rules", "export", rules.to_str().unwrap()]);
+    let path = rules.join("classes/huanjing_wuran.toml");
+    std::fs::write(
+        &path,
+        read(&path).replacen(
+            "\"环境污染\", \"污染环境\",",
+            "\"环境污染\", \"污染环境\", \"放黑水\",",
+            1,
+        ),
+    )
+    .unwrap();
+    let cmp = dir.path().join("cmp");
+    let o = triage(&[
+        "eval",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--baseline",
+        "default",
+        "--candidate",
+        rules.to_str().unwrap(),
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = read(&cmp.join("compare.md"));
+    assert!(md.contains("其他 → 环境污染"), "{md}");
+
+    let o = triage(&[
+        "tune",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--capacity",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fragment = stdout(&o);
+    assert!(
+        fragment.contains("[tiers]") && fragment.contains("\"橙\" = "),
+        "{fragment}"
+    );
+    let parsed: toml::Value = toml::from_str(&fragment).unwrap();
+    assert!(
+        parsed["tiers"]["红"].as_integer().unwrap() > parsed["tiers"]["橙"].as_integer().unwrap()
+    );
+}
