@@ -1,7 +1,8 @@
 //! The compiled rule set and the matching of one case.
 //!
 //! Rules are grouped by the normalisation they ask for; each group has
-//! one Aho-Corasick automaton over all its literal terms (keywords,
+//! one Aho-Corasick automaton (a character-wise double array, daachorse)
+//! over all its literal terms (keywords,
 //! proximity terms, exclusions), searched with overlapping matches on the
 //! group's normalised [`View`] of the text, so one pass finds every
 //! candidate; regex rules run on the same view. A candidate then passes
@@ -12,7 +13,7 @@
 //! the original text. The [`Engine`] is immutable, `Send + Sync`, and
 //! shared by all worker threads.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use daachorse::CharwiseDoubleArrayAhoCorasick;
 
 use crate::case::Case;
 use crate::modality::{CueHit, Cues, Modality, Reading, Scope};
@@ -120,7 +121,7 @@ impl Default for EngineOptions {
 /// The rules that share one normalisation.
 struct Group {
     mask: u8,
-    ac: Option<AhoCorasick>,
+    ac: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     uses: Vec<Vec<TermUse>>,
     regex_rules: Vec<u32>,
     count_rules: Vec<u32>,
@@ -363,17 +364,14 @@ impl Engine {
                 None
             } else {
                 Some(
-                    AhoCorasickBuilder::new()
-                        .match_kind(MatchKind::Standard)
-                        .build(&patterns)
-                        .map_err(|e| {
-                            vec![Diagnostic::file_level(
-                                "E005",
-                                &rules.source.origin,
-                                format!("关键词自动机无法构建：{e}"),
-                                Some("关键词总量过大；请精简规则".into()),
-                            )]
-                        })?,
+                    CharwiseDoubleArrayAhoCorasick::<u32>::new(&patterns).map_err(|e| {
+                        vec![Diagnostic::file_level(
+                            "E005",
+                            &rules.source.origin,
+                            format!("关键词自动机无法构建：{e}"),
+                            Some("关键词总量过大；请精简规则".into()),
+                        )]
+                    })?,
                 )
             };
             groups.push(Group {
@@ -512,7 +510,7 @@ impl Engine {
         let mut occs: Vec<Occ> = Vec::new();
         if let Some(ac) = &g.ac {
             for m in ac.find_overlapping_iter(text) {
-                for u in &g.uses[m.pattern().as_usize()] {
+                for u in &g.uses[m.value() as usize] {
                     occs.push(Occ {
                         rule: u.rule,
                         role: u.role,
