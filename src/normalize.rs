@@ -240,6 +240,7 @@ pub struct View {
     flags: Vec<u8>,
 }
 
+#[derive(Clone, Copy)]
 struct Unit {
     c: char,
     start: u32,
@@ -364,13 +365,7 @@ fn drop_noise(units: Vec<Unit>) -> Vec<Unit> {
                 continue;
             }
         }
-        let u = &units[i];
-        out.push(Unit {
-            c: u.c,
-            start: u.start,
-            end: u.end,
-            flags: u.flags,
-        });
+        out.push(units[i]);
         i += 1;
     }
     out
@@ -393,13 +388,7 @@ fn collapse_repeats(units: Vec<Unit>) -> Vec<Unit> {
             });
             i += run;
         } else {
-            let u = &units[i];
-            out.push(Unit {
-                c: u.c,
-                start: u.start,
-                end: u.end,
-                flags: u.flags,
-            });
+            out.push(units[i]);
             i += 1;
         }
     }
