@@ -16,7 +16,7 @@
 use daachorse::CharwiseDoubleArrayAhoCorasick;
 
 use crate::case::Case;
-use crate::modality::{CueHit, Cues, Modality, Reading, Scope};
+use crate::modality::{CueList, Cues, Modality, Reading, Scope};
 use crate::normalize::{self, View};
 use crate::quantity::{self, CountUnit};
 use crate::rules::{Boundary, Diagnostic, ExcludeScope, RuleKind, RuleSet, Severity, Target, Unit};
@@ -26,6 +26,10 @@ use crate::verdict::{Evidence, Field, NegatedEvidence, Span, Verdict};
 
 /// Most spans kept as evidence per rule.
 const MAX_SPANS_PER_RULE: usize = 8;
+
+/// Marks an automaton pattern as a language cue rather than a rule term;
+/// the term then holds the cue's kind bits.
+const CUE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Role {
@@ -193,7 +197,7 @@ impl<'a> Document<'a> {
 struct Layout<'t> {
     text: &'t str,
     clauses: Option<Vec<(usize, usize)>>,
-    cues: Option<Vec<CueHit>>,
+    cues: Option<CueList>,
     tokens: Vec<Option<Vec<(usize, usize)>>>,
 }
 
@@ -316,6 +320,7 @@ impl Engine {
             .iter()
             .map(|r| if options.normalize { r.normalize } else { 0 })
             .collect();
+        let cue_words = Cues::new(rules.language.clone());
         let mut distinct = masks.clone();
         distinct.sort_unstable();
         distinct.dedup();
@@ -359,6 +364,23 @@ impl Engine {
                     RuleKind::Count { .. } => count_rules.push(rule_id),
                 }
                 add_all(&rule.exclude, Role::Exclude);
+            }
+            // The language cues ride in the same automaton: one pass over
+            // the text finds both.
+            if options.modality && !patterns.is_empty() {
+                for (word, kind) in cue_words.words() {
+                    let term = normalize::normalize_term(word, mask);
+                    let id = *index.entry(term.clone()).or_insert_with(|| {
+                        patterns.push(term);
+                        uses.push(Vec::new());
+                        patterns.len() - 1
+                    });
+                    uses[id].push(TermUse {
+                        rule: CUE,
+                        role: Role::Any,
+                        term: u16::from(kind),
+                    });
+                }
             }
             let ac = if patterns.is_empty() {
                 None
@@ -508,9 +530,14 @@ impl Engine {
     fn match_group(&self, g: &Group, seen: &Seen<'_>, persons: Option<u32>, out: &mut Matches) {
         let text = seen.text();
         let mut occs: Vec<Occ> = Vec::new();
+        let mut cue_hits: Vec<(u8, usize, usize)> = Vec::new();
         if let Some(ac) = &g.ac {
             for m in ac.find_overlapping_iter(text) {
                 for u in &g.uses[m.value() as usize] {
+                    if u.rule == CUE {
+                        cue_hits.push((u8::try_from(u.term).unwrap_or(0), m.start(), m.end()));
+                        continue;
+                    }
                     occs.push(Occ {
                         rule: u.rule,
                         role: u.role,
@@ -538,6 +565,9 @@ impl Engine {
             }
         }
         let mut layout = Layout::new(text);
+        if g.ac.is_some() && self.options.modality {
+            layout.cues = Some(Cues::from_matches(cue_hits));
+        }
         if !g.count_rules.is_empty() {
             self.eval_counts(g, seen, &mut layout, persons, &mut occs, out);
         }

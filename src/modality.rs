@@ -89,6 +89,27 @@ pub struct Cues {
     pub language: Language,
 }
 
+/// The cues of one text, in order of end.
+#[derive(Debug, Clone, Default)]
+pub struct CueList {
+    hits: Vec<CueHit>,
+    /// End of the first hearsay or condition cue, if any: hits before it
+    /// are stated as fact without looking further.
+    first_modal_end: Option<usize>,
+}
+
+impl CueList {
+    /// Number of cues.
+    pub fn len(&self) -> usize {
+        self.hits.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.hits.is_empty()
+    }
+}
+
 /// A hit (bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
@@ -157,9 +178,9 @@ impl Cues {
     }
 
     /// Every cue occurrence in `text`.
-    pub fn find(&self, text: &str) -> Vec<CueHit> {
+    pub fn find(&self, text: &str) -> CueList {
         let Some(ac) = &self.ac else {
-            return Vec::new();
+            return CueList::default();
         };
         Cues::from_matches(
             ac.find_overlapping_iter(text)
@@ -171,7 +192,7 @@ impl Cues {
     /// Cue hits from `(kind bits, start, end)` matches found elsewhere. A
     /// negation cue inside a longer non-negation (不断, 不满) or a condition
     /// (再不) is not a negation.
-    pub fn from_matches(raw: Vec<(u8, usize, usize)>) -> Vec<CueHit> {
+    pub fn from_matches(raw: Vec<(u8, usize, usize)>) -> CueList {
         let mut hits: Vec<CueHit> = raw
             .into_iter()
             .map(|(kind, start, end)| CueHit { kind, start, end })
@@ -191,7 +212,15 @@ impl Cues {
         }
         hits.retain(|h| h.kind != 0);
         hits.sort_by_key(|h| (h.end, h.start));
-        hits
+        let first_modal_end = hits
+            .iter()
+            .filter(|h| h.kind & (CONDITIONAL | HEARSAY) != 0)
+            .map(|h| h.end)
+            .min();
+        CueList {
+            hits,
+            first_modal_end,
+        }
     }
 
     /// Read the hit `span` of `text` given the cues of the text (from
@@ -201,11 +230,12 @@ impl Cues {
     pub fn read(
         &self,
         text: &str,
-        cues: &[CueHit],
+        list: &CueList,
         span: Scope,
         signal: bool,
         negation: bool,
     ) -> Reading {
+        let cues = &list.hits[..];
         let start = span.start;
         let between = |c: &CueHit| &text[c.end..start];
         if negation {
@@ -235,13 +265,10 @@ impl Cues {
                 }
             }
         }
-        let upto = cues.partition_point(|c| c.end <= start);
-        if !cues[..upto]
-            .iter()
-            .any(|c| c.kind & (CONDITIONAL | HEARSAY) != 0)
-        {
+        if list.first_modal_end.is_none_or(|e| e > start) {
             return Reading::Counted(Modality::Fact);
         }
+        let upto = cues.partition_point(|c| c.end <= start);
         let sentence_start = text[..start]
             .char_indices()
             .rev()

@@ -232,11 +232,11 @@ fn is_invisible(c: char) -> bool {
 pub struct View {
     /// Normalised text.
     pub text: String,
-    /// Per byte of `text`: start of the original span of its character.
-    starts: Vec<u32>,
-    /// Per byte of `text`: end of the original span of its character.
-    ends: Vec<u32>,
-    /// Per byte of `text`: the steps that changed its character.
+    /// Per character of `text`: its byte offset in `text`.
+    at: Vec<u32>,
+    /// Per character of `text`: the original byte span it came from.
+    spans: Vec<(u32, u32)>,
+    /// Per character of `text`: the steps that changed it.
     flags: Vec<u8>,
 }
 
@@ -301,45 +301,55 @@ impl View {
                 flags: flags | std::mem::take(&mut pending),
             });
         }
-        if mask & NOISE != 0 {
+        if mask & NOISE != 0 && units.iter().any(|u| is_noise(u.c)) {
             units = drop_noise(units);
         }
-        if mask & REPEAT != 0 {
+        if mask & REPEAT != 0
+            && units
+                .windows(3)
+                .any(|w| w[0].c == w[1].c && w[1].c == w[2].c)
+        {
             units = collapse_repeats(units);
         }
         let mut v = View {
             text: String::with_capacity(original.len()),
-            starts: Vec::with_capacity(original.len()),
-            ends: Vec::with_capacity(original.len()),
-            flags: Vec::with_capacity(original.len()),
+            at: Vec::with_capacity(units.len()),
+            spans: Vec::with_capacity(units.len()),
+            flags: Vec::with_capacity(units.len()),
         };
         for u in units {
+            v.at.push(v.text.len() as u32);
             v.text.push(u.c);
-            for _ in 0..u.c.len_utf8() {
-                v.starts.push(u.start);
-                v.ends.push(u.end);
-                v.flags.push(u.flags);
-            }
+            v.spans.push((u.start, u.end));
+            v.flags.push(u.flags);
         }
         v
     }
 
+    /// Index of the character that contains byte `b` of the view.
+    fn char_at(&self, b: usize) -> usize {
+        self.at
+            .partition_point(|&x| x as usize <= b)
+            .saturating_sub(1)
+    }
+
     /// The original byte span of the view span `start..end` (non-empty).
     pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
-        let s = self.starts.get(start).copied().unwrap_or(0) as usize;
-        let e = end
-            .checked_sub(1)
-            .and_then(|i| self.ends.get(i))
-            .copied()
-            .unwrap_or(0) as usize;
+        if self.at.is_empty() {
+            return (0, 0);
+        }
+        let s = self.spans[self.char_at(start)].0 as usize;
+        let e = self.spans[self.char_at(end.saturating_sub(1))].1 as usize;
         (s, e.max(s))
     }
 
     /// The steps that changed anything inside `start..end`.
     pub fn changes(&self, start: usize, end: usize) -> u8 {
-        self.flags
-            .get(start..end)
-            .map_or(0, |f| f.iter().fold(0, |a, b| a | b))
+        if self.at.is_empty() || end <= start {
+            return 0;
+        }
+        let (a, b) = (self.char_at(start), self.char_at(end - 1));
+        self.flags[a..=b].iter().fold(0, |x, y| x | y)
     }
 }
 
