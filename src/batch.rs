@@ -1,22 +1,27 @@
 //! Batch triage: read every input file as a stream, triage cases in
-//! parallel chunks, keep the verdicts (never the case text) and account
-//! for every record: `read = triaged + rejected`, always.
+//! parallel chunks, and write the list, the summary and the rejects into
+//! the output directory. Every record is accounted for: `read = triaged +
+//! rejected`, always.
 //!
+//! Memory stays flat whatever the input size: verdicts go to a spill file
+//! as they are made ([`crate::list`]) and rejects straight to their file.
 //! Results do not depend on the thread count: each chunk keeps input
-//! order, and the final list is sorted by a total order.
+//! order, and the list is sorted by a total order.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::engine::Engine;
 use crate::input::{CaseReader, EncodingChoice, Format, Record};
-use crate::output::{Counts, InputManifest, Reject, mask_verdict};
+use crate::list::{ListBuilder, Spool};
+use crate::output::{Counts, InputManifest, Reject, Tally, mask_verdict};
 use crate::verdict::Verdict;
 
 /// Records triaged together in one parallel step.
 const CHUNK: usize = 1024;
+/// Rejects kept in memory to show on the terminal (all go to the file).
+const SHOWN_REJECTS: usize = 20;
 
 /// Options of a batch run.
 #[derive(Debug, Clone, Default)]
@@ -27,38 +32,61 @@ pub struct BatchOptions {
     pub encoding: EncodingChoice,
     /// Mask identity-card and phone numbers in the verdicts.
     pub mask: bool,
+    /// Top cases listed in the summary.
+    pub top: usize,
 }
 
-/// Everything a batch run produced.
+/// What a batch run reports.
 #[derive(Debug, Default)]
 pub struct BatchResult {
-    /// Verdicts, sorted in list order.
-    pub verdicts: Vec<Verdict>,
-    /// Refused records, in input order.
-    pub rejects: Vec<Reject>,
     /// Per-input accounting.
     pub inputs: Vec<InputManifest>,
     /// Totals.
     pub counts: Counts,
+    /// Counts by tier and class, and the top cases.
+    pub tally: Tally,
+    /// The first rejects, for the terminal.
+    pub first_rejects: Vec<Reject>,
 }
 
-/// Triage every record of `inputs`. `progress` is called after each chunk
-/// with the number of records read so far. An input that cannot be opened
-/// is an error; a record that cannot be read is a reject.
+/// Triage every record of `inputs` and write `warnings.jsonl`,
+/// `warnings.csv`, `summary.md` and `rejects.jsonl` into `out` (each
+/// atomically). `progress` is called after each chunk with the number of
+/// records read so far. An input that cannot be opened is an error; a
+/// record that cannot be read is a reject.
 pub fn run(
     engine: &Engine,
     inputs: &[PathBuf],
     opts: &BatchOptions,
+    out: &Path,
     mut progress: impl FnMut(u64),
 ) -> std::io::Result<BatchResult> {
+    let scoring = &engine.rules().scoring;
+    let classes: Vec<String> = scoring
+        .classes
+        .iter()
+        .map(|c| c.name.clone())
+        .chain([scoring.other.clone()])
+        .collect();
+    let mut list = ListBuilder::new(out, classes.clone())?;
+    let mut rejects = Spool::new(out)?;
     let mut result = BatchResult::default();
-    let mut seen_ids: HashMap<String, (usize, u64)> = HashMap::new();
+    let mut note_reject = |r: Reject, result: &mut BatchResult| -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(&r)?;
+        line.push(b'\n');
+        rejects.write(&line)?;
+        if result.first_rejects.len() < SHOWN_REJECTS {
+            result.first_rejects.push(r);
+        }
+        Ok(())
+    };
+    let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     for (file_idx, path) in inputs.iter().enumerate() {
         let format = opts.format.unwrap_or_else(|| Format::from_path(path));
         let reader = CaseReader::open(path, format, opts.encoding).map_err(|e| {
             std::io::Error::new(e.kind(), format!("无法读取 {}：{e}", path.display()))
         })?;
-        let name = path.display().to_string();
+        let name = names[file_idx].clone();
         let mut manifest = InputManifest {
             path: name.clone(),
             format,
@@ -66,7 +94,7 @@ pub fn run(
             read: 0,
             rejected: 0,
         };
-        let mut reader = reader.peekable();
+        let mut reader = reader;
         loop {
             let mut chunk: Vec<Record> = Vec::with_capacity(CHUNK);
             for rec in reader.by_ref().take(CHUNK) {
@@ -81,57 +109,53 @@ pub fn run(
             let mut cases = Vec::with_capacity(chunk.len());
             for rec in chunk {
                 match rec.case {
-                    Ok(case) => match seen_ids.get(&case.id) {
-                        Some(&(f, line)) => {
-                            let where_ = if f == file_idx {
-                                format!("第 {line} 行")
-                            } else {
-                                format!("{} 第 {line} 行", inputs[f].display())
-                            };
-                            result.rejects.push(Reject {
-                                file: name.clone(),
-                                line: rec.line,
-                                reason: format!("编号“{}”与{where_}重复，已跳过", case.id),
-                            });
-                            manifest.rejected += 1;
-                        }
-                        None => {
-                            seen_ids.insert(case.id.clone(), (file_idx, rec.line));
-                            cases.push(case);
-                        }
-                    },
+                    Ok(case) => cases.push((rec.line, case)),
                     Err(e) => {
-                        result.rejects.push(Reject {
+                        manifest.rejected += 1;
+                        let r = Reject {
                             file: name.clone(),
                             line: rec.line,
                             reason: e.0,
-                        });
-                        manifest.rejected += 1;
+                        };
+                        note_reject(r, &mut result)?;
                     }
                 }
             }
-            let verdicts: Vec<Verdict> = cases
+            let verdicts: Vec<(u64, Verdict)> = cases
                 .par_iter()
-                .map(|c| {
+                .map(|(line, c)| {
                     let mut v = engine.triage(c);
                     if opts.mask {
                         mask_verdict(&mut v);
                     }
-                    v
+                    (*line, v)
                 })
                 .collect();
-            result.verdicts.extend(verdicts);
+            for (line, v) in &verdicts {
+                list.push(v, file_idx, *line)?;
+            }
             progress(result.counts.read + manifest.read);
         }
         result.counts.read += manifest.read;
         result.counts.rejected += manifest.rejected;
         result.inputs.push(manifest);
     }
-    result.counts.triaged = result.verdicts.len() as u64;
-    result.verdicts.par_sort_by(Verdict::list_order);
+    let finished = list.finish(out, &names, opts.top)?;
+    for d in finished.duplicates {
+        if let Some(m) = result.inputs.iter_mut().find(|m| m.path == d.file) {
+            m.rejected += 1;
+        }
+        result.counts.rejected += 1;
+        note_reject(d, &mut result)?;
+    }
+    rejects.persist(&out.join("rejects.jsonl"))?;
+    result.counts.triaged = finished.listed;
+    result.tally = finished.tally;
     debug_assert_eq!(
         result.counts.read,
         result.counts.triaged + result.counts.rejected
     );
+    let summary = crate::output::summary(&result.tally, result.counts, &classes);
+    crate::output::write_atomic(&out.join("summary.md"), summary.as_bytes())?;
     Ok(result)
 }

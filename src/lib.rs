@@ -24,6 +24,7 @@ pub mod engine;
 pub mod eval;
 pub mod explain;
 pub mod input;
+pub mod list;
 pub mod modality;
 pub mod normalize;
 pub mod output;

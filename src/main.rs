@@ -381,8 +381,9 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
         format: a.format,
         encoding: a.encoding,
         mask: a.mask,
+        top: a.top,
     };
-    let result = batch::run(&engine, &a.inputs, &opts, |n| {
+    let result = batch::run(&engine, &a.inputs, &opts, &a.out, |n| {
         if let Some(b) = &bar {
             b.set_position(n);
         }
@@ -391,34 +392,12 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
         b.finish_and_clear();
     }
     let rules = engine.rules();
-    let classes: Vec<String> = rules
-        .scoring
-        .classes
-        .iter()
-        .map(|c| c.name.clone())
-        .chain([rules.scoring.other.clone()])
-        .collect();
-    let files = [
-        ("warnings.jsonl", output::jsonl(&result.verdicts)?),
-        ("warnings.csv", output::csv(&result.verdicts)?),
-        (
-            "summary.md",
-            output::summary(&result.verdicts, result.counts, &classes, a.top).into_bytes(),
-        ),
-        ("rejects.jsonl", {
-            let mut b = Vec::new();
-            for r in &result.rejects {
-                serde_json::to_writer(&mut b, r)?;
-                b.push(b'\n');
-            }
-            b
-        }),
+    let outputs = [
+        "warnings.jsonl",
+        "warnings.csv",
+        "summary.md",
+        "rejects.jsonl",
     ];
-    for (name, bytes) in &files {
-        let path = a.out.join(name);
-        output::write_atomic(&path, bytes)
-            .with_context(|| format!("无法写入 {}", path.display()))?;
-    }
     let manifest = Manifest {
         program: format!("triage {}", env!("CARGO_PKG_VERSION")),
         rules_origin: rules.source.origin.clone(),
@@ -430,32 +409,27 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
         masked: a.mask,
         started: started.to_rfc3339(),
         finished: chrono::Local::now().to_rfc3339(),
-        outputs: files.iter().map(|(n, _)| (*n).to_string()).collect(),
+        outputs: outputs.iter().map(|n| (*n).to_string()).collect(),
     };
     let path = a.out.join("manifest.json");
     output::write_atomic(&path, &serde_json::to_vec_pretty(&manifest)?)
         .with_context(|| format!("无法写入 {}", path.display()))?;
 
-    for r in result.rejects.iter().take(20) {
+    for r in &result.first_rejects {
         eprintln!("拒收 {}:{}：{}", r.file, r.line, r.reason);
     }
-    if result.rejects.len() > 20 {
+    let c = result.counts;
+    if c.rejected > result.first_rejects.len() as u64 {
         eprintln!(
             "……另有 {} 条拒收，见 rejects.jsonl",
-            result.rejects.len() - 20
+            c.rejected - result.first_rejects.len() as u64
         );
     }
-    let c = result.counts;
-    let warned = result.verdicts.iter().filter(|v| v.warned).count();
+    let warned: u64 = result.tally.tiers[..4].iter().sum();
     let by_tier: Vec<String> = petition_triage::Tier::ALL[..4]
         .iter()
-        .map(|t| {
-            format!(
-                "{}{}",
-                t.name(),
-                result.verdicts.iter().filter(|v| v.tier == *t).count()
-            )
-        })
+        .zip(result.tally.tiers)
+        .map(|(t, n)| format!("{}{n}", t.name()))
         .collect();
     eprintln!(
         "读入 {}，研判 {}，拒收 {}；预警 {} 件（{}）；输出在 {}",

@@ -117,50 +117,65 @@ pub const CSV_HEADERS: [&str; 16] = [
     "建议去向",
 ];
 
-/// The early-warning list as CSV with a UTF-8 BOM and Chinese headers.
-pub fn csv(verdicts: &[Verdict]) -> csv::Result<Vec<u8>> {
+/// The CSV header line, after a UTF-8 BOM (so Excel and WPS read UTF-8).
+pub fn csv_header() -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    out.extend_from_slice(CSV_HEADERS.join(",").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// One CSV row of the list without its rank column (the rank is known
+/// only once the whole list is sorted).
+pub fn csv_row(v: &Verdict) -> csv::Result<Vec<u8>> {
+    let signals: Vec<String> = v
+        .signals
+        .iter()
+        .map(|s| format!("{}({})", s.signal, s.points))
+        .collect();
+    let evidence: Vec<String> = v
+        .evidence
+        .iter()
+        .map(|e| {
+            let mut words: Vec<&str> = e.matches.iter().map(|m| m.text.as_str()).collect();
+            words.dedup();
+            format!("{}:{}", e.rule, words.join("/"))
+        })
+        .collect();
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::from(b"\xEF\xBB\xBF".as_slice()));
-    w.write_record(CSV_HEADERS)?;
-    for (i, v) in verdicts.iter().enumerate() {
-        let signals: Vec<String> = v
-            .signals
-            .iter()
-            .map(|s| format!("{}({})", s.signal, s.points))
-            .collect();
-        let evidence: Vec<String> = v
-            .evidence
-            .iter()
-            .map(|e| {
-                let words: Vec<&str> = e.matches.iter().map(|m| m.text.as_str()).collect();
-                let mut words = words;
-                words.dedup();
-                format!("{}:{}", e.rule, words.join("/"))
-            })
-            .collect();
-        w.write_record([
-            (i + 1).to_string(),
-            v.tier.name().to_string(),
-            v.risk.to_string(),
-            v.id.clone(),
-            v.received.to_string(),
-            v.channel.clone().unwrap_or_default(),
-            v.petitioner_ids.join("、"),
-            v.persons.map(|p| p.to_string()).unwrap_or_default(),
-            v.target_level
-                .map(|l| l.name().to_string())
-                .unwrap_or_default(),
-            v.location.clone().unwrap_or_default(),
-            v.title.clone().unwrap_or_default(),
-            v.primary_class.clone(),
-            v.secondary_classes.join("、"),
-            signals.join("；"),
-            evidence.join("；"),
-            v.route.clone(),
-        ])?;
-    }
+        .from_writer(Vec::new());
+    w.write_record([
+        v.tier.name().to_string(),
+        v.risk.to_string(),
+        v.id.clone(),
+        v.received.to_string(),
+        v.channel.clone().unwrap_or_default(),
+        v.petitioner_ids.join("、"),
+        v.persons.map(|p| p.to_string()).unwrap_or_default(),
+        v.target_level
+            .map(|l| l.name().to_string())
+            .unwrap_or_default(),
+        v.location.clone().unwrap_or_default(),
+        v.title.clone().unwrap_or_default(),
+        v.primary_class.clone(),
+        v.secondary_classes.join("、"),
+        signals.join("；"),
+        evidence.join("；"),
+        v.route.clone(),
+    ])?;
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The early-warning list (already in list order) as CSV with a UTF-8
+/// BOM and Chinese headers.
+pub fn csv(verdicts: &[Verdict]) -> csv::Result<Vec<u8>> {
+    let mut out = csv_header();
+    for (i, v) in verdicts.iter().enumerate() {
+        out.extend_from_slice(format!("{},", i + 1).as_bytes());
+        out.extend_from_slice(&csv_row(v)?);
+    }
+    Ok(out)
 }
 
 /// Counts for the summary.
@@ -174,8 +189,97 @@ pub struct Counts {
     pub rejected: u64,
 }
 
+/// What the summary needs, gathered while the list is built.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// Cases per tier, in the order of [`Tier::ALL`].
+    pub tiers: [u64; 5],
+    /// Per primary class: (cases, warned cases).
+    pub classes: std::collections::BTreeMap<String, (u64, u64)>,
+    /// The highest-risk cases, in list order.
+    pub top: Vec<TopRow>,
+}
+
+/// A line of the summary's top-cases table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopRow {
+    /// Tier name.
+    pub tier: String,
+    /// Risk score.
+    pub risk: u64,
+    /// Case id.
+    pub id: String,
+    /// Registration date.
+    pub received: String,
+    /// Primary class.
+    pub class: String,
+    /// Signal names.
+    pub signals: Vec<String>,
+}
+
+impl TopRow {
+    /// From a verdict.
+    pub fn of(v: &Verdict) -> TopRow {
+        TopRow {
+            tier: v.tier.name().to_string(),
+            risk: u64::from(v.risk),
+            id: v.id.clone(),
+            received: v.received.to_string(),
+            class: v.primary_class.clone(),
+            signals: v.signals.iter().map(|s| s.signal.clone()).collect(),
+        }
+    }
+
+    /// From a verdict's JSON line.
+    pub fn from_json(v: &serde_json::Value) -> TopRow {
+        let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        TopRow {
+            tier: s("tier"),
+            risk: v["risk"].as_u64().unwrap_or(0),
+            id: s("id"),
+            received: s("received"),
+            class: s("primary_class"),
+            signals: v["signals"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x["signal"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Tally {
+    /// Count one verdict of a list in list order, keeping the first `keep`
+    /// as top cases.
+    pub fn add(&mut self, v: &Verdict, keep: usize) {
+        let t = Tier::ALL.iter().position(|t| *t == v.tier).unwrap_or(4);
+        self.tiers[t] += 1;
+        let c = self.classes.entry(v.primary_class.clone()).or_default();
+        c.0 += 1;
+        if v.warned {
+            c.1 += 1;
+        }
+        if self.top.len() < keep {
+            self.top.push(TopRow::of(v));
+        }
+    }
+
+    /// Tally a whole list.
+    pub fn of(verdicts: &[Verdict], keep: usize) -> Tally {
+        let mut t = Tally::default();
+        for v in verdicts {
+            t.add(v, keep);
+        }
+        t
+    }
+}
+
 /// The Markdown summary: counts by tier and class, and the top cases.
-pub fn summary(verdicts: &[Verdict], counts: Counts, classes: &[String], top: usize) -> String {
+pub fn summary(tally: &Tally, counts: Counts, classes: &[String]) -> String {
+    let top = &tally.top;
     let mut s = String::new();
     let _ = writeln!(s, "# 信访风险预警摘要\n");
     let _ = writeln!(
@@ -184,9 +288,9 @@ pub fn summary(verdicts: &[Verdict], counts: Counts, classes: &[String], top: us
         counts.read, counts.triaged, counts.rejected
     );
     let _ = writeln!(s, "## 预警等级\n\n| 等级 | 件数 |\n|---|---:|");
-    for t in Tier::ALL {
-        let n = verdicts.iter().filter(|v| v.tier == t).count();
-        let label = if t == Tier::None {
+    for (i, t) in Tier::ALL.iter().enumerate() {
+        let n = tally.tiers[i];
+        let label = if *t == Tier::None {
             "无（未预警）"
         } else {
             t.name()
@@ -198,29 +302,27 @@ pub fn summary(verdicts: &[Verdict], counts: Counts, classes: &[String], top: us
         "\n## 类别\n\n| 主类别 | 件数 | 其中预警 |\n|---|---:|---:|"
     );
     for c in classes {
-        let of: Vec<&Verdict> = verdicts.iter().filter(|v| &v.primary_class == c).collect();
-        if of.is_empty() {
+        let Some(&(n, warned)) = tally.classes.get(c) else {
             continue;
-        }
-        let warned = of.iter().filter(|v| v.warned).count();
-        let _ = writeln!(s, "| {c} | {} | {warned} |", of.len());
+        };
+        let _ = writeln!(s, "| {c} | {n} | {warned} |");
     }
     let _ = writeln!(
         s,
         "\n## 风险最高的 {} 件\n\n| 排名 | 等级 | 风险分 | 编号 | 登记日期 | 主类别 | 风险信号 |\n|---:|---|---:|---|---|---|---|",
-        top.min(verdicts.len())
+        top.len()
     );
-    for (i, v) in verdicts.iter().take(top).enumerate() {
-        let signals: Vec<&str> = v.signals.iter().map(|x| x.signal.as_str()).collect();
+    for (i, v) in top.iter().enumerate() {
+        let signals = &v.signals;
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} |",
             i + 1,
-            v.tier.name(),
+            v.tier,
             v.risk,
             v.id.replace('|', "\\|"),
             v.received,
-            v.primary_class,
+            v.class,
             signals.join("、")
         );
     }

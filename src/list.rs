@@ -1,0 +1,232 @@
+//! The early-warning list for runs of any size.
+//!
+//! Each verdict is encoded (a JSON line and a CSV row) and appended to a
+//! spill file in the output directory as soon as it is made; only a
+//! compact sort key (about 40 bytes) stays in memory. At the end the keys
+//! are sorted into list order, repeated case ids are turned into rejects,
+//! and `warnings.jsonl` and `warnings.csv` are written by copying the
+//! spilled rows in order. Memory therefore grows with the number of cases
+//! by the size of a key, not of a verdict.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use crate::output::{self, Reject, Tally};
+use crate::verdict::{Tier, Verdict};
+
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    off: u64,
+    json_len: u32,
+    csv_len: u32,
+    id_start: u32,
+    line: u32,
+    received: i32,
+    id_len: u16,
+    file: u16,
+    risk: u8,
+    tier: u8,
+    class: u8,
+    warned: bool,
+}
+
+/// Writes to a temporary file in a directory (mode 0600), renamed into
+/// place by [`Spool::persist`]; dropped unpersisted, it disappears.
+pub struct Spool {
+    file: tempfile::NamedTempFile,
+    out: BufWriter<File>,
+    len: u64,
+}
+
+impl Spool {
+    /// A new temporary file in `dir`.
+    pub fn new(dir: &Path) -> std::io::Result<Spool> {
+        let file = tempfile::Builder::new()
+            .prefix(".triage-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        let out = BufWriter::with_capacity(1 << 16, file.reopen()?);
+        Ok(Spool { file, out, len: 0 })
+    }
+
+    /// Append bytes.
+    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Flush, sync and rename to `path`.
+    pub fn persist(mut self, path: &Path) -> std::io::Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_all()?;
+        self.file.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+fn id<'a>(ids: &'a str, k: &Key) -> &'a str {
+    &ids[k.id_start as usize..k.id_start as usize + k.id_len as usize]
+}
+
+/// Builds the list while cases are triaged.
+pub struct ListBuilder {
+    spill: Spool,
+    keys: Vec<Key>,
+    ids: String,
+    classes: Vec<String>,
+}
+
+/// What [`ListBuilder::finish`] reports.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// Cases on the list.
+    pub listed: u64,
+    /// Records refused because their case id was seen before.
+    pub duplicates: Vec<Reject>,
+    /// Counts by tier and class, and the top cases.
+    pub tally: Tally,
+}
+
+impl ListBuilder {
+    /// Start a list whose spill file lives in `dir`; `classes` are the class
+    /// names (其他 last) in report order.
+    pub fn new(dir: &Path, classes: Vec<String>) -> std::io::Result<ListBuilder> {
+        Ok(ListBuilder {
+            spill: Spool::new(dir)?,
+            keys: Vec::new(),
+            ids: String::new(),
+            classes,
+        })
+    }
+
+    /// Add one verdict, read from input file number `file` at `line`.
+    pub fn push(&mut self, v: &Verdict, file: usize, line: u64) -> std::io::Result<()> {
+        let mut json = serde_json::to_vec(v)?;
+        json.push(b'\n');
+        let csv = output::csv_row(v).map_err(std::io::Error::other)?;
+        let off = self.spill.len;
+        self.spill.write(&json)?;
+        self.spill.write(&csv)?;
+        let too_big = |n: usize| std::io::Error::other(format!("记录过大：{n} 字节"));
+        let key = Key {
+            off,
+            json_len: u32::try_from(json.len()).map_err(|_| too_big(json.len()))?,
+            csv_len: u32::try_from(csv.len()).map_err(|_| too_big(csv.len()))?,
+            id_start: u32::try_from(self.ids.len()).map_err(|_| too_big(self.ids.len()))?,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            received: chrono::Datelike::num_days_from_ce(&v.received),
+            id_len: u16::try_from(v.id.len()).map_err(|_| too_big(v.id.len()))?,
+            file: u16::try_from(file).unwrap_or(u16::MAX),
+            risk: u8::try_from(v.risk.min(255)).unwrap_or(u8::MAX),
+            tier: Tier::ALL.iter().position(|t| *t == v.tier).unwrap_or(4) as u8,
+            class: self
+                .classes
+                .iter()
+                .position(|c| *c == v.primary_class)
+                .unwrap_or(self.classes.len().saturating_sub(1)) as u8,
+            warned: v.warned,
+        };
+        self.ids.push_str(&v.id);
+        self.keys.push(key);
+        Ok(())
+    }
+
+    /// Sort, drop repeated ids (the first occurrence in input order stays),
+    /// and write `warnings.jsonl` and `warnings.csv` into `dir`. `inputs`
+    /// names the input files for duplicate messages; `top` is the number of
+    /// top cases kept for the summary.
+    pub fn finish(self, dir: &Path, inputs: &[String], top: usize) -> std::io::Result<Finished> {
+        let ListBuilder {
+            mut spill,
+            keys,
+            ids,
+            classes,
+        } = self;
+        spill.out.flush()?;
+        let mut reader = spill.file.reopen()?;
+        let name = |f: u16| inputs.get(usize::from(f)).cloned().unwrap_or_default();
+
+        // Repeated ids: sort by (id, input order); in each group of equal
+        // ids the first stays and the others become rejects.
+        let mut by_id: Vec<u32> = (0..keys.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| {
+            let (ka, kb) = (&keys[a as usize], &keys[b as usize]);
+            id(&ids, ka)
+                .cmp(id(&ids, kb))
+                .then((ka.file, ka.line).cmp(&(kb.file, kb.line)))
+        });
+        let mut dropped = vec![false; keys.len()];
+        let mut duplicates = Vec::new();
+        let mut first = 0usize;
+        for n in 1..by_id.len() {
+            let (origin, k) = (&keys[by_id[first] as usize], &keys[by_id[n] as usize]);
+            if id(&ids, origin) != id(&ids, k) {
+                first = n;
+                continue;
+            }
+            dropped[by_id[n] as usize] = true;
+            let where_ = if origin.file == k.file {
+                format!("第 {} 行", origin.line)
+            } else {
+                format!("{} 第 {} 行", name(origin.file), origin.line)
+            };
+            duplicates.push(Reject {
+                file: name(k.file),
+                line: u64::from(k.line),
+                reason: format!("编号“{}”与{where_}重复，已跳过", id(&ids, k)),
+            });
+        }
+        duplicates.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+
+        let mut order: Vec<u32> = (0..keys.len() as u32)
+            .filter(|&i| !dropped[i as usize])
+            .collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (ka, kb) = (&keys[a as usize], &keys[b as usize]);
+            kb.risk
+                .cmp(&ka.risk)
+                .then(ka.received.cmp(&kb.received))
+                .then_with(|| id(&ids, ka).cmp(id(&ids, kb)))
+        });
+
+        let mut jsonl = Spool::new(dir)?;
+        let mut csv = Spool::new(dir)?;
+        csv.write(&output::csv_header())?;
+        let mut tally = Tally::default();
+        let mut buf = Vec::new();
+        for (rank, &i) in order.iter().enumerate() {
+            let k = &keys[i as usize];
+            buf.resize(k.json_len as usize + k.csv_len as usize, 0);
+            reader.seek(SeekFrom::Start(k.off))?;
+            reader.read_exact(&mut buf)?;
+            let (json, row) = buf.split_at(k.json_len as usize);
+            jsonl.write(json)?;
+            csv.write(format!("{},", rank + 1).as_bytes())?;
+            csv.write(row)?;
+            tally.tiers[usize::from(k.tier).min(4)] += 1;
+            let class = classes
+                .get(usize::from(k.class))
+                .cloned()
+                .unwrap_or_default();
+            let c = tally.classes.entry(class).or_default();
+            c.0 += 1;
+            if k.warned {
+                c.1 += 1;
+            }
+            if rank < top {
+                let value: serde_json::Value = serde_json::from_slice(json)?;
+                tally.top.push(output::TopRow::from_json(&value));
+            }
+        }
+        jsonl.persist(&dir.join("warnings.jsonl"))?;
+        csv.persist(&dir.join("warnings.csv"))?;
+        drop(spill);
+        Ok(Finished {
+            listed: order.len() as u64,
+            duplicates,
+            tally,
+        })
+    }
+}
