@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::engine::Engine;
 use crate::input::{CaseReader, EncodingChoice, Format, Record};
-use crate::list::{ListBuilder, Spool};
+use crate::list::{Encoded, ListBuilder, Spool};
 use crate::output::{Counts, InputManifest, Reject, Tally, mask_verdict};
 use crate::verdict::Verdict;
 
@@ -121,18 +121,19 @@ pub fn run(
                     }
                 }
             }
-            let verdicts: Vec<(u64, Verdict)> = cases
+            let verdicts: Vec<(u64, Verdict, std::io::Result<Encoded>)> = cases
                 .par_iter()
                 .map(|(line, c)| {
                     let mut v = engine.triage(c);
                     if opts.mask {
                         mask_verdict(&mut v);
                     }
-                    (*line, v)
+                    let encoded = ListBuilder::encode(&v);
+                    (*line, v, encoded)
                 })
                 .collect();
-            for (line, v) in &verdicts {
-                list.push(v, file_idx, *line)?;
+            for (line, v, encoded) in verdicts {
+                list.push(&v, &encoded?, file_idx, line)?;
             }
             progress(result.counts.read + manifest.read);
         }

@@ -70,6 +70,9 @@ fn id<'a>(ids: &'a str, k: &Key) -> &'a str {
     &ids[k.id_start as usize..k.id_start as usize + k.id_len as usize]
 }
 
+/// A verdict's JSON line and CSV row (without rank).
+pub type Encoded = (Vec<u8>, Vec<u8>);
+
 /// Builds the list while cases are triaged.
 pub struct ListBuilder {
     spill: Spool,
@@ -101,14 +104,28 @@ impl ListBuilder {
         })
     }
 
-    /// Add one verdict, read from input file number `file` at `line`.
-    pub fn push(&mut self, v: &Verdict, file: usize, line: u64) -> std::io::Result<()> {
+    /// Encode a verdict as its JSON line and CSV row (without rank); this
+    /// can run on worker threads, before [`ListBuilder::push`].
+    pub fn encode(v: &Verdict) -> std::io::Result<Encoded> {
         let mut json = serde_json::to_vec(v)?;
         json.push(b'\n');
         let csv = output::csv_row(v).map_err(std::io::Error::other)?;
+        Ok((json, csv))
+    }
+
+    /// Add one verdict with its encoding, read from input file number
+    /// `file` at `line`.
+    pub fn push(
+        &mut self,
+        v: &Verdict,
+        encoded: &Encoded,
+        file: usize,
+        line: u64,
+    ) -> std::io::Result<()> {
+        let (json, csv) = encoded;
         let off = self.spill.len;
-        self.spill.write(&json)?;
-        self.spill.write(&csv)?;
+        self.spill.write(json)?;
+        self.spill.write(csv)?;
         let too_big = |n: usize| std::io::Error::other(format!("记录过大：{n} 字节"));
         let key = Key {
             off,
