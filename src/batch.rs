@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::engine::Engine;
-use crate::input::{CaseReader, EncodingChoice, Format, Record};
+use crate::input::{CaseReader, EncodingChoice, Format, Pending, Record};
 use crate::list::{Encoded, ListBuilder, Spool};
 use crate::output::{Counts, InputManifest, Reject, Tally, mask_verdict};
 use crate::verdict::Verdict;
@@ -96,15 +96,19 @@ pub fn run(
         };
         let mut reader = reader;
         loop {
-            let mut chunk: Vec<Record> = Vec::with_capacity(CHUNK);
-            for rec in reader.by_ref().take(CHUNK) {
-                chunk.push(rec.map_err(|e| {
-                    std::io::Error::new(e.kind(), format!("读取 {name} 时出错：{e}"))
-                })?);
+            let mut pending: Vec<Pending> = Vec::with_capacity(CHUNK);
+            while pending.len() < CHUNK {
+                match reader.next_pending() {
+                    None => break,
+                    Some(p) => pending.push(p.map_err(|e| {
+                        std::io::Error::new(e.kind(), format!("读取 {name} 时出错：{e}"))
+                    })?),
+                }
             }
-            if chunk.is_empty() {
+            if pending.is_empty() {
                 break;
             }
+            let chunk: Vec<Record> = pending.into_par_iter().map(Pending::parse).collect();
             manifest.read += chunk.len() as u64;
             let mut cases = Vec::with_capacity(chunk.len());
             for rec in chunk {

@@ -160,6 +160,16 @@ impl CaseReader {
     }
 }
 
+impl CaseReader {
+    /// The next record, parsed or still to parse (see [`Pending`]).
+    pub fn next_pending(&mut self) -> Option<io::Result<Pending>> {
+        match &mut self.inner {
+            Inner::Jsonl(r) => r.next_pending().transpose(),
+            Inner::Csv(r) => r.next_record().map(|o| o.map(Pending::Done)).transpose(),
+        }
+    }
+}
+
 impl Iterator for CaseReader {
     type Item = io::Result<Record>;
 
@@ -197,8 +207,9 @@ fn sniff(
     })
 }
 
+/// Decodes record bytes in the file's encoding.
 #[derive(Debug, Clone, Copy)]
-struct Decoder {
+pub struct Decoder {
     detected: Detected,
     fallback: bool,
 }
@@ -283,6 +294,10 @@ fn read_line_bounded<R: BufRead>(
 
 impl JsonlReader {
     fn next_record(&mut self) -> io::Result<Option<Record>> {
+        Ok(self.next_pending()?.map(Pending::parse))
+    }
+
+    fn next_pending(&mut self) -> io::Result<Option<Pending>> {
         loop {
             let read = read_line_bounded(&mut self.src, &mut self.buf, MAX_LINE_BYTES)?;
             self.line += 1;
@@ -290,23 +305,59 @@ impl JsonlReader {
             match read {
                 LineRead::Eof => return Ok(None),
                 LineRead::TooLong(n) => {
-                    return Ok(Some(Record {
+                    return Ok(Some(Pending::Done(Record {
                         line,
                         case: Err(FieldError(format!(
                             "这一行过长（{n} 字节，上限 {MAX_LINE_BYTES} 字节），已跳过"
                         ))),
-                    }));
+                    })));
                 }
                 LineRead::Line => {}
             }
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let case = self
-                .decoder
-                .decode(&self.buf)
-                .and_then(|text| parse_json_case(&text));
-            return Ok(Some(Record { line, case }));
+            return Ok(Some(Pending::Line {
+                line,
+                bytes: std::mem::take(&mut self.buf),
+                decoder: self.decoder,
+            }));
+        }
+    }
+}
+
+/// A record read but not yet parsed: parsing (decoding and JSON) can then
+/// run on worker threads while the next records are read.
+#[derive(Debug)]
+pub enum Pending {
+    /// Already parsed (CSV rows, refused lines).
+    Done(Record),
+    /// A JSON line still to decode and parse.
+    Line {
+        /// 1-based line number.
+        line: u64,
+        /// The raw bytes.
+        bytes: Vec<u8>,
+        /// How to decode them.
+        decoder: Decoder,
+    },
+}
+
+impl Pending {
+    /// Decode and parse.
+    pub fn parse(self) -> Record {
+        match self {
+            Pending::Done(r) => r,
+            Pending::Line {
+                line,
+                bytes,
+                decoder,
+            } => Record {
+                line,
+                case: decoder
+                    .decode(&bytes)
+                    .and_then(|text| parse_json_case(&text)),
+            },
         }
     }
 }
