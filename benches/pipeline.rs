@@ -62,6 +62,7 @@ fn bench(c: &mut Criterion) {
         EngineOptions {
             normalize: false,
             modality: false,
+            segment_all: false,
         },
     )
     .unwrap();

@@ -111,6 +111,10 @@ pub struct EngineOptions {
     pub normalize: bool,
     /// Read negation, hearsay and condition cues.
     pub modality: bool,
+    /// Segment every clause up front instead of only the clauses where a
+    /// `tokens` rule has a candidate (the reference path; results must be
+    /// identical).
+    pub segment_all: bool,
 }
 
 impl Default for EngineOptions {
@@ -118,6 +122,7 @@ impl Default for EngineOptions {
         EngineOptions {
             normalize: true,
             modality: true,
+            segment_all: false,
         }
     }
 }
@@ -565,6 +570,11 @@ impl Engine {
             }
         }
         let mut layout = Layout::new(text);
+        if self.options.segment_all {
+            for c in 0..layout.clauses().len() {
+                layout.tokens(&self.segmenter, c);
+            }
+        }
         if g.ac.is_some() && self.options.modality {
             layout.cues = Some(Cues::from_matches(cue_hits));
         }
