@@ -143,6 +143,29 @@ pub struct Engine {
     groups: Vec<Group>,
     cues: Cues,
     options: EngineOptions,
+    profile: Option<Profile>,
+}
+
+/// Per-rule counters kept when profiling is on (shared by all threads).
+#[derive(Debug)]
+struct Profile {
+    nanos: Vec<std::sync::atomic::AtomicU64>,
+    candidates: Vec<std::sync::atomic::AtomicU64>,
+    hits: Vec<std::sync::atomic::AtomicU64>,
+}
+
+/// What one rule cost and matched over a run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleProfile {
+    /// Rule id.
+    pub rule: String,
+    /// Time spent in the rule (regex search, counting, or checking its
+    /// candidates), in nanoseconds; the shared keyword pass is not split.
+    pub nanos: u64,
+    /// Candidate occurrences the rule looked at.
+    pub candidates: u64,
+    /// Cases it fired on.
+    pub hits: u64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -418,7 +441,60 @@ impl Engine {
             groups,
             cues,
             options,
+            profile: None,
         })
+    }
+
+    /// Turn on per-rule profiling (time, candidates, hits).
+    pub fn enable_profile(&mut self) {
+        let n = self.rules.rules.len();
+        let zeros = || {
+            (0..n)
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect()
+        };
+        self.profile = Some(Profile {
+            nanos: zeros(),
+            candidates: zeros(),
+            hits: zeros(),
+        });
+    }
+
+    /// The profile so far, most expensive rule first (empty when
+    /// profiling is off).
+    pub fn profile_report(&self) -> Vec<RuleProfile> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Some(p) = &self.profile else {
+            return Vec::new();
+        };
+        let mut out: Vec<RuleProfile> = self
+            .rules
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RuleProfile {
+                rule: r.id.clone(),
+                nanos: p.nanos[i].load(Relaxed),
+                candidates: p.candidates[i].load(Relaxed),
+                hits: p.hits[i].load(Relaxed),
+            })
+            .collect();
+        out.sort_by(|a, b| b.nanos.cmp(&a.nanos).then_with(|| a.rule.cmp(&b.rule)));
+        out
+    }
+
+    fn charge(&self, rule: usize, since: Option<std::time::Instant>, candidates: usize, hit: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let (Some(p), Some(t)) = (&self.profile, since) {
+            let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            p.nanos[rule].fetch_add(ns, Relaxed);
+            p.candidates[rule].fetch_add(candidates as u64, Relaxed);
+            p.hits[rule].fetch_add(u64::from(hit), Relaxed);
+        }
+    }
+
+    fn clock(&self) -> Option<std::time::Instant> {
+        self.profile.as_ref().map(|_| std::time::Instant::now())
     }
 
     /// The rule set.
@@ -555,6 +631,7 @@ impl Engine {
         }
         for &ri in &g.regex_rules {
             if let RuleKind::Regex { regex } = &self.rules.rules[ri as usize].kind {
+                let t = self.clock();
                 for (k, m) in regex.find_iter(text).enumerate() {
                     if m.start() == m.end() {
                         continue;
@@ -567,6 +644,8 @@ impl Engine {
                         end: m.end(),
                     });
                 }
+                // Candidates are counted when the rule checks them below.
+                self.charge(ri as usize, t, 0, false);
             }
         }
         let mut layout = Layout::new(text);
@@ -579,14 +658,25 @@ impl Engine {
             layout.cues = Some(Cues::from_matches(cue_hits));
         }
         if !g.count_rules.is_empty() {
+            let t = self.clock();
+            let before = out.hits.len();
             self.eval_counts(g, seen, &mut layout, persons, &mut occs, out);
+            // The shared head-count pass is charged to the first count rule.
+            let fired: Vec<usize> = out.hits[before..].iter().map(|h| h.rule).collect();
+            for (n, &ri) in g.count_rules.iter().enumerate() {
+                let fired = fired.contains(&(ri as usize));
+                self.charge(ri as usize, if n == 0 { t } else { self.clock() }, 0, fired);
+            }
         }
         occs.sort_unstable();
         let mut i = 0;
         while i < occs.len() {
             let r = occs[i].rule;
             let j = i + occs[i..].iter().take_while(|o| o.rule == r).count();
-            if let Some(h) = self.eval_rule(r as usize, &occs[i..j], &mut layout, seen, out) {
+            let t = self.clock();
+            let hit = self.eval_rule(r as usize, &occs[i..j], &mut layout, seen, out);
+            self.charge(r as usize, t, j - i, hit.is_some());
+            if let Some(h) = hit {
                 out.hits.push(h);
             }
             i = j;

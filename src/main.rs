@@ -164,6 +164,9 @@ struct RunArgs {
     /// 不显示进度。
     #[arg(long, short)]
     quiet: bool,
+    /// 记录每条规则的耗时和命中，写入 profile.md（运行会稍慢）。
+    #[arg(long)]
+    profile: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -173,6 +176,12 @@ struct CheckArgs {
     /// 输出格式。
     #[arg(long, value_enum, default_value_t = DiagFormat::Text)]
     format: DiagFormat,
+    /// 在语料上运行规则，列出最耗时和命中最多的规则（配合 --corpus）。
+    #[arg(long, requires = "corpus")]
+    profile: bool,
+    /// 用于 --profile 的案件文件（JSONL/CSV）。
+    #[arg(long)]
+    corpus: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -329,6 +338,23 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = diags.len() - errors;
+    if a.profile
+        && errors == 0
+        && let Some(corpus) = &a.corpus
+    {
+        let mut engine = load_engine(a.rules.as_deref())?;
+        engine.enable_profile();
+        let reader = CaseReader::open(corpus, Format::from_path(corpus), EncodingChoice::Auto)
+            .with_context(|| format!("无法读取 {}", corpus.display()))?;
+        let mut n = 0u64;
+        for rec in reader {
+            if let Ok(case) = rec?.case {
+                engine.triage(&case);
+                n += 1;
+            }
+        }
+        emit(&output::profile_markdown(&engine.profile_report(), n));
+    }
     match a.format {
         DiagFormat::Json => {
             let out = serde_json::json!({
@@ -362,7 +388,10 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
             .build_global()
             .context("无法设置线程数")?;
     }
-    let engine = load_engine(a.rules.as_deref())?;
+    let mut engine = load_engine(a.rules.as_deref())?;
+    if a.profile {
+        engine.enable_profile();
+    }
     create_private_dir(&a.out)?;
     let show = !a.quiet && std::io::stderr().is_terminal();
     let bar = if show {
@@ -392,12 +421,29 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
         b.finish_and_clear();
     }
     let rules = engine.rules();
-    let outputs = [
+    let mut outputs = vec![
         "warnings.jsonl",
         "warnings.csv",
         "summary.md",
         "rejects.jsonl",
     ];
+    if a.profile {
+        let report = engine.profile_report();
+        let md = output::profile_markdown(&report, result.counts.triaged);
+        let path = a.out.join("profile.md");
+        output::write_atomic(&path, md.as_bytes())
+            .with_context(|| format!("无法写入 {}", path.display()))?;
+        outputs.push("profile.md");
+        eprintln!("最耗时的规则（详见 profile.md）：");
+        for r in report.iter().take(5) {
+            eprintln!(
+                "  {}  {:.1} 毫秒  命中 {} 件",
+                r.rule,
+                r.nanos as f64 / 1e6,
+                r.hits
+            );
+        }
+    }
     let manifest = Manifest {
         program: format!("triage {}", env!("CARGO_PKG_VERSION")),
         rules_origin: rules.source.origin.clone(),

@@ -478,3 +478,40 @@ fn generate_evaluate_compare_and_tune() {
         parsed["tiers"]["红"].as_integer().unwrap() > parsed["tiers"]["橙"].as_integer().unwrap()
     );
 }
+
+/// `--profile` lists the rules that cost most time and match most.
+#[test]
+fn profiles_rules_in_run_and_check() {
+    let out = tempfile::tempdir().unwrap();
+    let o = triage(&[
+        "run",
+        "corpora/sample/cases.jsonl",
+        "--profile",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = read(&out.path().join("profile.md"));
+    assert!(md.contains("| 规则 | 耗时（毫秒）"), "{md}");
+    assert!(
+        md.contains("| CJ-001 |") && md.contains("| GRP-001 |"),
+        "{md}"
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&read(&out.path().join("manifest.json"))).unwrap();
+    assert!(
+        m["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "profile.md")
+    );
+    let o = triage(&[
+        "check",
+        "--profile",
+        "--corpus",
+        "corpora/sample/cases.jsonl",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("共 300 件"), "{}", stdout(&o));
+}
