@@ -1,8 +1,9 @@
 //! The early-warning list for runs of any size.
 //!
-//! Each verdict is encoded (a JSON line and a CSV row) and appended to a
-//! spill file in the output directory as soon as it is made; only a
-//! compact sort key (about 40 bytes) stays in memory. At the end the keys
+//! Each verdict is encoded (a JSON line and a CSV row) as soon as it is
+//! made and kept in a buffer; past [`SPILL_AT`] bytes the buffer goes to a
+//! spill file in the output directory, so only a compact sort key (about
+//! 40 bytes) per case stays in memory. At the end the keys
 //! are sorted into list order, repeated case ids are turned into rejects,
 //! and `warnings.jsonl` and `warnings.csv` are written by copying the
 //! spilled rows in order. Memory therefore grows with the number of cases
@@ -29,6 +30,70 @@ struct Key {
     tier: u8,
     class: u8,
     warned: bool,
+}
+
+/// Encoded rows kept in memory before they go to a spill file.
+pub const SPILL_AT: usize = 64 << 20;
+
+/// The encoded rows: in memory while small, then in a spill file.
+struct Rows {
+    mem: Vec<u8>,
+    file: Option<Spool>,
+    dir: std::path::PathBuf,
+    len: u64,
+    spill_at: usize,
+}
+
+impl Rows {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.file.is_none() && self.mem.len() + bytes.len() > self.spill_at {
+            let mut spool = Spool::new(&self.dir)?;
+            spool.write(&self.mem)?;
+            self.mem = Vec::new();
+            self.file = Some(spool);
+        }
+        match &mut self.file {
+            Some(f) => f.write(bytes)?,
+            None => self.mem.extend_from_slice(bytes),
+        }
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// A reader over the rows written so far.
+    fn reader(&mut self) -> std::io::Result<RowReader<'_>> {
+        Ok(match &mut self.file {
+            None => RowReader::Mem(&self.mem),
+            Some(f) => {
+                f.out.flush()?;
+                RowReader::File(f.file.reopen()?)
+            }
+        })
+    }
+}
+
+enum RowReader<'a> {
+    Mem(&'a [u8]),
+    File(File),
+}
+
+impl RowReader<'_> {
+    fn read_at(&mut self, off: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        match self {
+            RowReader::Mem(m) => {
+                let start = usize::try_from(off).map_err(std::io::Error::other)?;
+                let src = m
+                    .get(start..start + buf.len())
+                    .ok_or_else(|| std::io::Error::other("row out of range"))?;
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+            RowReader::File(f) => {
+                f.seek(SeekFrom::Start(off))?;
+                f.read_exact(buf)
+            }
+        }
+    }
 }
 
 /// Writes to a temporary file in a directory (mode 0600), renamed into
@@ -75,7 +140,7 @@ pub type Encoded = (Vec<u8>, Vec<u8>);
 
 /// Builds the list while cases are triaged.
 pub struct ListBuilder {
-    spill: Spool,
+    spill: Rows,
     keys: Vec<Key>,
     ids: String,
     classes: Vec<String>,
@@ -93,11 +158,26 @@ pub struct Finished {
 }
 
 impl ListBuilder {
-    /// Start a list whose spill file lives in `dir`; `classes` are the class
+    /// Start a list whose spill file (if it needs one) lives in `dir`; `classes` are the class
     /// names (其他 last) in report order.
     pub fn new(dir: &Path, classes: Vec<String>) -> std::io::Result<ListBuilder> {
+        ListBuilder::with_spill_at(dir, classes, SPILL_AT)
+    }
+
+    /// Like [`ListBuilder::new`], spilling to disk past `spill_at` bytes.
+    pub fn with_spill_at(
+        dir: &Path,
+        classes: Vec<String>,
+        spill_at: usize,
+    ) -> std::io::Result<ListBuilder> {
         Ok(ListBuilder {
-            spill: Spool::new(dir)?,
+            spill: Rows {
+                mem: Vec::new(),
+                file: None,
+                dir: dir.to_path_buf(),
+                len: 0,
+                spill_at,
+            },
             keys: Vec::new(),
             ids: String::new(),
             classes,
@@ -161,8 +241,7 @@ impl ListBuilder {
             ids,
             classes,
         } = self;
-        spill.out.flush()?;
-        let mut reader = spill.file.reopen()?;
+        let mut reader = spill.reader()?;
         let name = |f: u16| inputs.get(usize::from(f)).cloned().unwrap_or_default();
 
         // Repeated ids: sort by (id, input order); in each group of equal
@@ -216,8 +295,7 @@ impl ListBuilder {
         for (rank, &i) in order.iter().enumerate() {
             let k = &keys[i as usize];
             buf.resize(k.json_len as usize + k.csv_len as usize, 0);
-            reader.seek(SeekFrom::Start(k.off))?;
-            reader.read_exact(&mut buf)?;
+            reader.read_at(k.off, &mut buf)?;
             let (json, row) = buf.split_at(k.json_len as usize);
             jsonl.write(json)?;
             csv.write(format!("{},", rank + 1).as_bytes())?;
@@ -239,11 +317,76 @@ impl ListBuilder {
         }
         jsonl.persist(&dir.join("warnings.jsonl"))?;
         csv.persist(&dir.join("warnings.csv"))?;
-        drop(spill);
+        drop(reader);
         Ok(Finished {
             listed: order.len() as u64,
             duplicates,
             tally,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Case;
+
+    fn verdict(i: u32) -> Verdict {
+        let case = Case {
+            id: format!("C{:03}", i % 97),
+            received: chrono::NaiveDate::from_ymd_opt(2026, 1, 1 + i % 28).unwrap(),
+            channel: None,
+            petitioner_ids: vec![],
+            persons: None,
+            target_level: None,
+            location: None,
+            title: Some(format!("标题{i}")),
+            text: String::new(),
+        };
+        let mut v = Verdict::for_case(&case);
+        v.risk = (i * 37) % 101;
+        v.primary_class = "其他".into();
+        v
+    }
+
+    fn build(spill_at: usize) -> (String, String, Finished, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut list =
+            ListBuilder::with_spill_at(dir.path(), vec!["其他".into()], spill_at).unwrap();
+        for i in 0..300 {
+            let v = verdict(i);
+            list.push(&v, &ListBuilder::encode(&v).unwrap(), 0, u64::from(i) + 1)
+                .unwrap();
+        }
+        let spilled = usize::from(list.spill.file.is_some());
+        let done = list.finish(dir.path(), &["in.jsonl".into()], 5).unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+        let leftover = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftover, 2, "only the two list files remain");
+        (read("warnings.jsonl"), read("warnings.csv"), done, spilled)
+    }
+
+    #[test]
+    fn spilled_and_in_memory_lists_are_identical() {
+        let (j1, c1, d1, s1) = build(usize::MAX);
+        let (j2, c2, d2, s2) = build(1024);
+        assert_eq!((s1, s2), (0, 1));
+        assert_eq!(j1, j2);
+        assert_eq!(c1, c2);
+        // 300 verdicts, 97 distinct ids: the repeats are rejects.
+        assert_eq!(d1.listed, 97);
+        assert_eq!(d1.duplicates.len(), 203);
+        assert_eq!(d2.listed, 97);
+        assert!(d1.duplicates[0].reason.contains("重复"));
+        let risks: Vec<u64> = j1
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["risk"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert!(risks.windows(2).all(|w| w[0] >= w[1]));
+        assert_eq!(d1.tally.top.len(), 5);
     }
 }
