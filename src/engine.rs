@@ -433,7 +433,7 @@ impl Engine {
             });
         }
         masks.clear();
-        let cues = Cues::new(rules.language.clone());
+        let cues = cue_words;
         normalize::warm();
         Ok(Engine {
             rules,

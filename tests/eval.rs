@@ -5,8 +5,10 @@
 
 use std::io::Write;
 
+mod common;
+
 use petition_triage::eval::{self, LabelMap, Target};
-use petition_triage::{Engine, RuleSet, RuleSource, Verdict};
+use petition_triage::{Engine, Verdict};
 
 const RULES: &str = r#"
 [[rule]]
@@ -35,20 +37,7 @@ any = ["不会出现的词语"]
 "#;
 
 fn engine(rules: &str) -> Engine {
-    let mut files: Vec<(String, String)> = RuleSource::builtin()
-        .files
-        .into_iter()
-        .filter(|(p, _)| p == "scoring.toml" || p == "language.toml" || p.ends_with(".dict"))
-        .collect();
-    files.push(("t.toml".into(), rules.into()));
-    Engine::new(
-        RuleSet::load(RuleSource {
-            origin: "t".into(),
-            files,
-        })
-        .unwrap(),
-    )
-    .unwrap()
+    common::engine_with(rules)
 }
 
 fn corpus_file(lines: &[String]) -> tempfile::NamedTempFile {

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use chrono::NaiveDate;
 use petition_triage::modality::Modality;
 use petition_triage::{Case, Engine, RuleSet, RuleSource, Verdict};
@@ -238,27 +240,14 @@ fn hearsay_and_conditional_threats() {
 fn segmenter_fit_warning_suggests_a_dictionary_entry() {
     let rule = "[[rule]]\nid = \"T-1\"\ndescription = \"测试\"\ntarget = \"城建拆迁\"\nkind = \"keywords\"\nweight = 3\nboundary = \"tokens\"\nany = [\"拆迁\", \"补偿款没到位\"]\n";
     let build = |extra_dict: &str| {
-        let mut files: Vec<(String, String)> = RuleSource::builtin()
+        let dict = RuleSource::builtin()
             .files
             .into_iter()
-            .filter(|(p, _)| p == "scoring.toml" || p == "language.toml" || p.ends_with(".dict"))
-            .map(|(p, t)| {
-                if p.ends_with(".dict") {
-                    (p, t + extra_dict)
-                } else {
-                    (p, t)
-                }
-            })
-            .collect();
-        files.push(("t.toml".into(), rule.into()));
-        Engine::compile(
-            RuleSet::load(RuleSource {
-                origin: "r".into(),
-                files,
-            })
-            .unwrap(),
-        )
-        .unwrap()
+            .find(|(p, _)| p.ends_with(".dict"))
+            .map(|(_, t)| t + extra_dict)
+            .unwrap();
+        let source = common::source_with("r", &[("t.toml", rule), ("dict/user.dict", &dict)]);
+        Engine::compile(RuleSet::load(source).unwrap()).unwrap()
     };
     let e = build("");
     let w = e.segmenter_fit();

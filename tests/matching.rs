@@ -5,23 +5,10 @@
 
 use chrono::NaiveDate;
 use petition_triage::case::Level;
-use petition_triage::{Case, Engine, RuleSet, RuleSource, Tier};
+mod common;
 
-fn engine_with(rules_toml: &str) -> Engine {
-    let mut files: Vec<(String, String)> = RuleSource::builtin()
-        .files
-        .into_iter()
-        .filter(|(p, _)| p == "scoring.toml" || p == "language.toml" || p.ends_with(".dict"))
-        .collect();
-    files.push(("t.toml".into(), rules_toml.to_string()));
-    let rules = RuleSet::load(RuleSource {
-        origin: "t".into(),
-        files,
-    })
-    .unwrap_or_else(|d| panic!("{}", d.iter().map(|d| d.render()).collect::<String>()));
-    Engine::new(rules)
-        .unwrap_or_else(|d| panic!("{}", d.iter().map(|d| d.render()).collect::<String>()))
-}
+use common::engine_with;
+use petition_triage::{Case, Engine, RuleSet, RuleSource, Tier};
 
 /// Whether the rule set fires any rule on `text`.
 macro_rules! case_matches {

@@ -7,25 +7,17 @@
 
 use std::path::Path;
 
+mod common;
+
 use petition_triage::{Engine, RuleSet, RuleSource};
 
 fn diagnostics_for(name: &str, text: &str) -> Vec<petition_triage::Diagnostic> {
-    let mut files: Vec<(String, String)> = RuleSource::builtin()
-        .files
-        .into_iter()
-        .filter(|(p, _)| p == "scoring.toml" || p == "language.toml" || p.ends_with(".dict"))
-        .collect();
-    if name.starts_with("scoring_") {
-        files.retain(|(p, _)| p != "scoring.toml");
-        files.push(("scoring.toml".into(), text.to_string()));
+    let file = if name.starts_with("scoring_") {
+        "scoring.toml".to_string()
     } else {
-        files.push((format!("{name}.toml"), text.to_string()));
-    }
-    files.sort();
-    let source = RuleSource {
-        origin: "rules".into(),
-        files,
+        format!("{name}.toml")
     };
+    let source = common::source_with("rules", &[(file.as_str(), text)]);
     match RuleSet::load(source) {
         Err(d) => d,
         Ok(rules) => match Engine::new(rules) {
