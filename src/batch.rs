@@ -49,6 +49,22 @@ pub struct BatchResult {
     pub first_rejects: Vec<Reject>,
 }
 
+/// Read up to [`CHUNK`] records; `None` at the end of the input.
+fn read_chunk(reader: &mut CaseReader, name: &str) -> std::io::Result<Option<Vec<Pending>>> {
+    let mut pending: Vec<Pending> = Vec::with_capacity(CHUNK);
+    while pending.len() < CHUNK {
+        match reader.next_pending() {
+            None => break,
+            Some(p) => {
+                pending.push(p.map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("读取 {name} 时出错：{e}"))
+                })?)
+            }
+        }
+    }
+    Ok((!pending.is_empty()).then_some(pending))
+}
+
 /// Triage every record of `inputs` and write `warnings.jsonl`,
 /// `warnings.csv`, `summary.md` and `rejects.jsonl` into `out` (each
 /// atomically). `progress` is called after each chunk with the number of
@@ -94,20 +110,9 @@ pub fn run(
             read: 0,
             rejected: 0,
         };
-        let mut reader = reader;
-        loop {
-            let mut pending: Vec<Pending> = Vec::with_capacity(CHUNK);
-            while pending.len() < CHUNK {
-                match reader.next_pending() {
-                    None => break,
-                    Some(p) => pending.push(p.map_err(|e| {
-                        std::io::Error::new(e.kind(), format!("读取 {name} 时出错：{e}"))
-                    })?),
-                }
-            }
-            if pending.is_empty() {
-                break;
-            }
+        // With more than one thread, a reader thread reads the next chunk
+        // while the workers triage this one.
+        let mut process = |pending: Vec<Pending>| -> std::io::Result<()> {
             let chunk: Vec<Record> = pending.into_par_iter().map(Pending::parse).collect();
             manifest.read += chunk.len() as u64;
             let mut cases = Vec::with_capacity(chunk.len());
@@ -140,7 +145,40 @@ pub fn run(
                 list.push(&v, &encoded?, file_idx, line)?;
             }
             progress(result.counts.read + manifest.read);
-        }
+            Ok(())
+        };
+        let mut reader = reader;
+        let processed = if rayon::current_num_threads() == 1 {
+            loop {
+                match read_chunk(&mut reader, &name) {
+                    Ok(Some(p)) => process(p)?,
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            }
+        } else {
+            std::thread::scope(|scope| -> std::io::Result<()> {
+                let (tx, rx) = std::sync::mpsc::sync_channel(2);
+                let reader_name = name.clone();
+                scope.spawn(move || {
+                    loop {
+                        let chunk = read_chunk(&mut reader, &reader_name);
+                        let stop = !matches!(chunk, Ok(Some(_)));
+                        if tx.send(chunk).is_err() || stop {
+                            return;
+                        }
+                    }
+                });
+                for chunk in rx {
+                    match chunk? {
+                        Some(p) => process(p)?,
+                        None => break,
+                    }
+                }
+                Ok(())
+            })
+        };
+        processed?;
         result.counts.read += manifest.read;
         result.counts.rejected += manifest.rejected;
         result.inputs.push(manifest);
