@@ -218,18 +218,6 @@ pub struct TopRow {
 }
 
 impl TopRow {
-    /// From a verdict.
-    pub fn of(v: &Verdict) -> TopRow {
-        TopRow {
-            tier: v.tier.name().to_string(),
-            risk: u64::from(v.risk),
-            id: v.id.clone(),
-            received: v.received.to_string(),
-            class: v.primary_class.clone(),
-            signals: v.signals.iter().map(|s| s.signal.clone()).collect(),
-        }
-    }
-
     /// From a verdict's JSON line.
     pub fn from_json(v: &serde_json::Value) -> TopRow {
         let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
@@ -251,31 +239,6 @@ impl TopRow {
     }
 }
 
-impl Tally {
-    /// Count one verdict of a list in list order, keeping the first `keep`
-    /// as top cases.
-    pub fn add(&mut self, v: &Verdict, keep: usize) {
-        let t = Tier::ALL.iter().position(|t| *t == v.tier).unwrap_or(4);
-        self.tiers[t] += 1;
-        let c = self.classes.entry(v.primary_class.clone()).or_default();
-        c.0 += 1;
-        if v.warned {
-            c.1 += 1;
-        }
-        if self.top.len() < keep {
-            self.top.push(TopRow::of(v));
-        }
-    }
-
-    /// Tally a whole list.
-    pub fn of(verdicts: &[Verdict], keep: usize) -> Tally {
-        let mut t = Tally::default();
-        for v in verdicts {
-            t.add(v, keep);
-        }
-        t
-    }
-}
 
 /// The Markdown summary: counts by tier and class, and the top cases.
 pub fn summary(tally: &Tally, counts: Counts, classes: &[String]) -> String {
