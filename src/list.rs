@@ -187,7 +187,8 @@ impl ListBuilder {
     /// Encode a verdict as its JSON line and CSV row (without rank); this
     /// can run on worker threads, before [`ListBuilder::push`].
     pub fn encode(v: &Verdict) -> std::io::Result<Encoded> {
-        let mut json = serde_json::to_vec(v)?;
+        let mut json = Vec::with_capacity(2048);
+        serde_json::to_writer(&mut json, v)?;
         json.push(b'\n');
         let csv = output::csv_row(v).map_err(std::io::Error::other)?;
         Ok((json, csv))

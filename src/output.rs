@@ -144,7 +144,8 @@ pub fn csv_row(v: &Verdict) -> csv::Result<Vec<u8>> {
         .collect();
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+        .buffer_capacity(512)
+        .from_writer(Vec::with_capacity(512));
     w.write_record([
         v.tier.name().to_string(),
         v.risk.to_string(),
@@ -238,7 +239,6 @@ impl TopRow {
         }
     }
 }
-
 
 /// The Markdown summary: counts by tier and class, and the top cases.
 pub fn summary(tally: &Tally, counts: Counts, classes: &[String]) -> String {
