@@ -587,6 +587,92 @@ impl Engine {
         out
     }
 
+    /// Warn (W004) about keywords matched on raw characters that, in the
+    /// given cases, mostly fall inside longer words or across word
+    /// boundaries (共产 inside 共产党, 口交 across 路口/交通): the hint names
+    /// the words they were found in and suggests `boundary = "tokens"`.
+    pub fn boundary_report<'c>(
+        &self,
+        cases: impl IntoIterator<Item = &'c Case>,
+    ) -> Vec<Diagnostic> {
+        use std::collections::BTreeMap;
+        // (rule, keyword) → (hits, misaligned, words they were inside)
+        let mut stats: BTreeMap<(usize, String), (u32, u32, BTreeMap<String, u32>)> =
+            BTreeMap::new();
+        for case in cases {
+            let doc = Document::new(case.title.as_deref(), &case.text);
+            let text: &str = &doc.joined;
+            let clauses = text::clauses(text);
+            for h in self.match_document(&doc, case.persons).hits {
+                let rule = &self.rules.rules[h.rule];
+                let RuleKind::Keywords { any, all } = &rule.kind else {
+                    continue;
+                };
+                if rule.boundary != Boundary::Chars {
+                    continue;
+                }
+                for sp in &h.spans {
+                    let seen = normalize::normalize_term(&text[sp.start..sp.end], rule.normalize);
+                    let Some(kw) = any
+                        .iter()
+                        .chain(all)
+                        .find(|k| normalize::normalize_term(k, rule.normalize) == seen)
+                    else {
+                        continue;
+                    };
+                    let Some(c) = text::clause_of(&clauses, sp.start) else {
+                        continue;
+                    };
+                    let (cs, ce) = clauses[c];
+                    let toks: Vec<(usize, usize)> = self
+                        .segmenter
+                        .tokens(&text[cs..ce])
+                        .into_iter()
+                        .map(|(a, b)| (a + cs, b + cs))
+                        .collect();
+                    let aligned =
+                        toks.iter().any(|t| t.0 == sp.start) && toks.iter().any(|t| t.1 == sp.end);
+                    let entry = stats.entry((h.rule, kw.clone())).or_default();
+                    entry.0 += 1;
+                    if !aligned {
+                        entry.1 += 1;
+                        let words: Vec<&str> = toks
+                            .iter()
+                            .filter(|t| t.0 < sp.end && sp.start < t.1)
+                            .map(|t| &text[t.0..t.1])
+                            .collect();
+                        *entry.2.entry(words.join("/")).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for ((ri, kw), (hits, bad, words)) in stats {
+            if hits < 3 || bad * 2 < hits {
+                continue;
+            }
+            let rule = &self.rules.rules[ri];
+            let Some((_, at)) = rule.term_at.iter().find(|(t, _)| *t == kw) else {
+                continue;
+            };
+            let mut common: Vec<(String, u32)> = words.into_iter().collect();
+            common.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let shown: Vec<String> = common
+                .iter()
+                .take(3)
+                .map(|(w, n)| format!("{w}×{n}"))
+                .collect();
+            out.push(self.rules.diag(
+                at,
+                "W004",
+                Severity::Warning,
+                format!("关键词“{kw}”在语料中命中 {hits} 次，其中 {bad} 次落在别的词里或跨越词边界（{}）", shown.join("、")),
+                Some("如果这些不是想找的意思，给这条规则加 boundary = \"tokens\"，或把这些词加进 exclude".into()),
+            ));
+        }
+        out
+    }
+
     /// Match all rules on a title and text (no record fields).
     pub fn match_text(&self, title: Option<&str>, body: &str) -> Matches {
         let doc = Document::new(title, body);

@@ -179,7 +179,8 @@ struct CheckArgs {
     /// 在语料上运行规则，列出最耗时和命中最多的规则（配合 --corpus）。
     #[arg(long, requires = "corpus")]
     profile: bool,
-    /// 用于 --profile 的案件文件（JSONL/CSV）。
+    /// 在这份案件文件（JSONL/CSV）上试运行规则：报告常落在别的词里的关键词（W004），
+    /// 配合 --profile 列出规则耗时。
     #[arg(long)]
     corpus: Option<PathBuf>,
 }
@@ -337,24 +338,34 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
-    let warnings = diags.len() - errors;
-    if a.profile
-        && errors == 0
+    let mut diags = diags;
+    let mut profile = None;
+    if errors == 0
         && let Some(corpus) = &a.corpus
     {
         let mut engine = load_engine(a.rules.as_deref())?;
-        engine.enable_profile();
+        if a.profile {
+            engine.enable_profile();
+        }
         let reader = CaseReader::open(corpus, Format::from_path(corpus), EncodingChoice::Auto)
             .with_context(|| format!("无法读取 {}", corpus.display()))?;
-        let mut n = 0u64;
+        let mut cases = Vec::new();
         for rec in reader {
             if let Ok(case) = rec?.case {
                 engine.triage(&case);
-                n += 1;
+                cases.push(case);
             }
         }
-        emit(&output::profile_markdown(&engine.profile_report(), n));
+        let found = engine.boundary_report(&cases);
+        diags.extend(found);
+        if a.profile {
+            profile = Some(output::profile_markdown(
+                &engine.profile_report(),
+                cases.len() as u64,
+            ));
+        }
     }
+    let warnings = diags.len() - errors;
     match a.format {
         DiagFormat::Json => {
             let out = serde_json::json!({
@@ -376,6 +387,9 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
                 )),
             }
         }
+    }
+    if let Some(md) = profile {
+        emit(&md);
     }
     Ok(if errors > 0 { 1 } else { 0 })
 }

@@ -273,3 +273,38 @@ fn segmenter_fit_warning_suggests_a_dictionary_entry() {
     // Kept whole, it still matches in context.
     assert!(!fixed.match_text(None, "拆迁补偿款没到位").hits.is_empty());
 }
+
+/// `check --corpus` warns about a chars-mode keyword that mostly matches
+/// inside longer words, and names those words.
+#[test]
+fn keywords_found_inside_other_words_are_reported() {
+    let rule = "[[rule]]\nid = \"T-2\"\ndescription = \"测试\"\ntarget = \"城建拆迁\"\nkind = \"keywords\"\nweight = 3\nany = [\"共产\", \"强拆\"]\n";
+    let e = Engine::compile(RuleSet::load(common::source_with("r", &[("t.toml", rule)])).unwrap())
+        .unwrap();
+    let cases: Vec<Case> = [
+        "我是共产党员，请组织上关心。",
+        "村里的共产党员带头捐款。",
+        "他们说共产党会为我们做主。",
+        "房子被强拆了。",
+        "昨晚又来强拆。",
+        "强拆的时候没有出示任何文件。",
+    ]
+    .iter()
+    .map(|t| case(t))
+    .collect();
+    let w = e.boundary_report(&cases);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(w[0].code, "W004");
+    assert!(
+        w[0].message.contains("“共产”") && w[0].message.contains("共产党"),
+        "{}",
+        w[0].message
+    );
+    assert_eq!(w[0].location(), "r/t.toml:7:8");
+    assert!(
+        w[0].hint
+            .as_deref()
+            .unwrap()
+            .contains("boundary = \"tokens\"")
+    );
+}
