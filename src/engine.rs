@@ -95,6 +95,9 @@ pub struct NegatedHit {
     pub cue: (usize, usize),
 }
 
+/// How often a keyword hit, how often off word boundaries, and inside which words.
+type KeywordFit = (u32, u32, std::collections::BTreeMap<String, u32>);
+
 /// Everything matching found in one document.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Matches {
@@ -597,8 +600,7 @@ impl Engine {
     ) -> Vec<Diagnostic> {
         use std::collections::BTreeMap;
         // (rule, keyword) → (hits, misaligned, words they were inside)
-        let mut stats: BTreeMap<(usize, String), (u32, u32, BTreeMap<String, u32>)> =
-            BTreeMap::new();
+        let mut stats: BTreeMap<(usize, String), KeywordFit> = BTreeMap::new();
         for case in cases {
             let doc = Document::new(case.title.as_deref(), &case.text);
             let text: &str = &doc.joined;
