@@ -14,12 +14,13 @@ use rayon::prelude::*;
 
 use crate::engine::Engine;
 use crate::input::{CaseReader, EncodingChoice, Format, Pending, Record};
-use crate::list::{Encoded, ListBuilder, Spool};
+use crate::list::{Block, ListBuilder, Spool};
 use crate::output::{Counts, InputManifest, Reject, Tally, mask_verdict};
-use crate::verdict::Verdict;
 
 /// Records triaged together in one parallel step.
 const CHUNK: usize = 1024;
+/// Verdicts encoded together on one thread into one block of rows.
+const BLOCK: usize = 64;
 /// Rejects kept in memory to show on the terminal (all go to the file).
 const SHOWN_REJECTS: usize = 20;
 
@@ -130,19 +131,24 @@ pub fn run(
                     }
                 }
             }
-            let verdicts: Vec<(u64, Verdict, std::io::Result<Encoded>)> = cases
-                .par_iter()
-                .map(|(line, c)| {
-                    let mut v = engine.triage(c);
-                    if opts.mask {
-                        mask_verdict(&mut v);
+            let classes = list.classes();
+            let blocks: Vec<std::io::Result<Block>> = cases
+                .par_chunks(BLOCK)
+                .map(|part| {
+                    let mut block = Block::new();
+                    for (line, c) in part {
+                        let mut v = engine.triage(c);
+                        if opts.mask {
+                            mask_verdict(&mut v);
+                        }
+                        block.add(&v, *line, classes)?;
                     }
-                    let encoded = ListBuilder::encode(&v);
-                    (*line, v, encoded)
+                    Ok(block)
                 })
                 .collect();
-            for (line, v, encoded) in verdicts {
-                list.push(&v, &encoded?, file_idx, line)?;
+            drop(cases);
+            for block in blocks {
+                list.push(block?, file_idx)?;
             }
             progress(result.counts.read + manifest.read);
             Ok(())

@@ -1,19 +1,20 @@
 //! The early-warning list for runs of any size.
 //!
-//! Each verdict is encoded (a JSON line and a CSV row) as soon as it is
-//! made and kept in a buffer; past [`SPILL_AT`] bytes the buffer goes to a
-//! spill file in the output directory, so only a compact sort key (about
-//! 40 bytes) per case stays in memory. At the end the keys
-//! are sorted into list order, repeated case ids are turned into rejects,
-//! and `warnings.jsonl` and `warnings.csv` are written by copying the
-//! spilled rows in order. Memory therefore grows with the number of cases
-//! by the size of a key, not of a verdict.
+//! Verdicts are encoded (a JSON line and a CSV row each) on the worker
+//! threads, a [`Block`] of them at a time, and the blocks are kept as they
+//! are; past [`SPILL_AT`] bytes they go to a spill file in the output
+//! directory, so only a compact sort key (about 40 bytes) per case stays
+//! in memory. At the end the keys are sorted into list order, repeated
+//! case ids are turned into rejects, and `warnings.jsonl` and
+//! `warnings.csv` are written side by side by copying the rows in order.
+//! Memory therefore grows with the number of cases by the size of a key,
+//! not of a verdict.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::output::{self, Reject, Tally};
+use crate::output::{self, CsvEncoder, Reject, Tally};
 use crate::verdict::{Tier, Verdict};
 
 #[derive(Debug, Clone, Copy)]
@@ -35,9 +36,70 @@ struct Key {
 /// Encoded rows kept in memory before they go to a spill file.
 pub const SPILL_AT: usize = 64 << 20;
 
-/// The encoded rows: in memory while small, then in a spill file.
+/// Verdicts encoded together on one thread: their JSON lines and CSV rows
+/// (each row right after its line) and what the list needs to sort them.
+#[derive(Debug, Default)]
+pub struct Block {
+    bytes: Vec<u8>,
+    keys: Vec<Key>,
+    ids: String,
+    csv: CsvEncoder,
+}
+
+impl Block {
+    /// An empty block.
+    pub fn new() -> Block {
+        Block::default()
+    }
+
+    /// Verdicts in the block.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the block holds no verdict.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Encode `v`, read at `line`; `classes` are the class names (其他
+    /// last) in report order.
+    pub fn add(&mut self, v: &Verdict, line: u64, classes: &[String]) -> std::io::Result<()> {
+        let off = self.bytes.len();
+        serde_json::to_writer(&mut self.bytes, v)?;
+        self.bytes.push(b'\n');
+        let json_len = self.bytes.len() - off;
+        self.csv
+            .row_into(v, &mut self.bytes)
+            .map_err(std::io::Error::other)?;
+        let csv_len = self.bytes.len() - off - json_len;
+        let too_big = |n: usize| std::io::Error::other(format!("记录过大：{n} 字节"));
+        self.keys.push(Key {
+            off: off as u64,
+            json_len: u32::try_from(json_len).map_err(|_| too_big(json_len))?,
+            csv_len: u32::try_from(csv_len).map_err(|_| too_big(csv_len))?,
+            id_start: u32::try_from(self.ids.len()).map_err(|_| too_big(self.ids.len()))?,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            received: chrono::Datelike::num_days_from_ce(&v.received),
+            id_len: u16::try_from(v.id.len()).map_err(|_| too_big(v.id.len()))?,
+            file: 0,
+            risk: u8::try_from(v.risk.min(255)).unwrap_or(u8::MAX),
+            tier: Tier::ALL.iter().position(|t| *t == v.tier).unwrap_or(4) as u8,
+            class: classes
+                .iter()
+                .position(|c| *c == v.primary_class)
+                .unwrap_or(classes.len().saturating_sub(1)) as u8,
+            warned: v.warned,
+        });
+        self.ids.push_str(&v.id);
+        Ok(())
+    }
+}
+
+/// The encoded rows: blocks in memory while small, then a spill file.
 struct Rows {
-    mem: Vec<u8>,
+    mem: Vec<Vec<u8>>,
+    starts: Vec<u64>,
     file: Option<Spool>,
     dir: std::path::PathBuf,
     len: u64,
@@ -45,52 +107,56 @@ struct Rows {
 }
 
 impl Rows {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        if self.file.is_none() && self.mem.len() + bytes.len() > self.spill_at {
+    fn add(&mut self, bytes: Vec<u8>) -> std::io::Result<()> {
+        let len = bytes.len() as u64;
+        if self.file.is_none() && self.len + len > self.spill_at as u64 {
             let mut spool = Spool::new(&self.dir)?;
-            spool.write(&self.mem)?;
-            self.mem = Vec::new();
+            for b in std::mem::take(&mut self.mem) {
+                spool.write(&b)?;
+            }
+            self.starts = Vec::new();
             self.file = Some(spool);
         }
         match &mut self.file {
-            Some(f) => f.write(bytes)?,
-            None => self.mem.extend_from_slice(bytes),
-        }
-        self.len += bytes.len() as u64;
-        Ok(())
-    }
-
-    /// A reader over the rows written so far.
-    fn reader(&mut self) -> std::io::Result<RowReader<'_>> {
-        Ok(match &mut self.file {
-            None => RowReader::Mem(&self.mem),
-            Some(f) => {
-                f.out.flush()?;
-                RowReader::File(f.file.reopen()?)
+            Some(f) => f.write(&bytes)?,
+            None => {
+                self.starts.push(self.len);
+                self.mem.push(bytes);
             }
-        })
+        }
+        self.len += len;
+        Ok(())
     }
 }
 
 enum RowReader<'a> {
-    Mem(&'a [u8]),
+    Mem(&'a [Vec<u8>], &'a [u64]),
     File(File),
 }
 
 impl RowReader<'_> {
-    fn read_at(&mut self, off: u64, buf: &mut [u8]) -> std::io::Result<()> {
+    /// The `len` bytes at `off`: borrowed from memory, or read into `buf`.
+    fn read_at<'b>(
+        &'b mut self,
+        off: u64,
+        len: usize,
+        buf: &'b mut Vec<u8>,
+    ) -> std::io::Result<&'b [u8]> {
         match self {
-            RowReader::Mem(m) => {
-                let start = usize::try_from(off).map_err(std::io::Error::other)?;
-                let src = m
-                    .get(start..start + buf.len())
-                    .ok_or_else(|| std::io::Error::other("row out of range"))?;
-                buf.copy_from_slice(src);
-                Ok(())
+            RowReader::Mem(blocks, starts) => {
+                let b = starts.partition_point(|&s| s <= off).saturating_sub(1);
+                let start = usize::try_from(off - starts.get(b).copied().unwrap_or(0))
+                    .map_err(std::io::Error::other)?;
+                blocks
+                    .get(b)
+                    .and_then(|m| m.get(start..start + len))
+                    .ok_or_else(|| std::io::Error::other("row out of range"))
             }
             RowReader::File(f) => {
+                buf.resize(len, 0);
                 f.seek(SeekFrom::Start(off))?;
-                f.read_exact(buf)
+                f.read_exact(buf)?;
+                Ok(buf)
             }
         }
     }
@@ -173,6 +239,7 @@ impl ListBuilder {
         Ok(ListBuilder {
             spill: Rows {
                 mem: Vec::new(),
+                starts: Vec::new(),
                 file: None,
                 dir: dir.to_path_buf(),
                 len: 0,
@@ -184,51 +251,27 @@ impl ListBuilder {
         })
     }
 
-    /// Encode a verdict as its JSON line and CSV row (without rank); this
-    /// can run on worker threads, before [`ListBuilder::push`].
-    pub fn encode(v: &Verdict) -> std::io::Result<Encoded> {
-        let mut json = Vec::with_capacity(2048);
-        serde_json::to_writer(&mut json, v)?;
-        json.push(b'\n');
-        let csv = output::csv_row(v).map_err(std::io::Error::other)?;
-        Ok((json, csv))
+    /// The class names, 其他 last, that [`Block::add`] expects.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
     }
 
-    /// Add one verdict with its encoding, read from input file number
-    /// `file` at `line`.
-    pub fn push(
-        &mut self,
-        v: &Verdict,
-        encoded: &Encoded,
-        file: usize,
-        line: u64,
-    ) -> std::io::Result<()> {
-        let (json, csv) = encoded;
-        let off = self.spill.len;
-        self.spill.write(json)?;
-        self.spill.write(csv)?;
-        let too_big = |n: usize| std::io::Error::other(format!("记录过大：{n} 字节"));
-        let key = Key {
-            off,
-            json_len: u32::try_from(json.len()).map_err(|_| too_big(json.len()))?,
-            csv_len: u32::try_from(csv.len()).map_err(|_| too_big(csv.len()))?,
-            id_start: u32::try_from(self.ids.len()).map_err(|_| too_big(self.ids.len()))?,
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            received: chrono::Datelike::num_days_from_ce(&v.received),
-            id_len: u16::try_from(v.id.len()).map_err(|_| too_big(v.id.len()))?,
-            file: u16::try_from(file).unwrap_or(u16::MAX),
-            risk: u8::try_from(v.risk.min(255)).unwrap_or(u8::MAX),
-            tier: Tier::ALL.iter().position(|t| *t == v.tier).unwrap_or(4) as u8,
-            class: self
-                .classes
-                .iter()
-                .position(|c| *c == v.primary_class)
-                .unwrap_or(self.classes.len().saturating_sub(1)) as u8,
-            warned: v.warned,
-        };
-        self.ids.push_str(&v.id);
-        self.keys.push(key);
-        Ok(())
+    /// Add a block of verdicts read from input file number `file`.
+    pub fn push(&mut self, block: Block, file: usize) -> std::io::Result<()> {
+        let Block {
+            bytes, keys, ids, ..
+        } = block;
+        let (off, id_off) = (self.spill.len, self.ids.len());
+        u32::try_from(id_off + ids.len())
+            .map_err(|_| std::io::Error::other("编号总长超过 4 GiB"))?;
+        self.keys.extend(keys.into_iter().map(|mut k| {
+            k.off += off;
+            k.id_start += id_off as u32;
+            k.file = u16::try_from(file).unwrap_or(u16::MAX);
+            k
+        }));
+        self.ids.push_str(&ids);
+        self.spill.add(bytes)
     }
 
     /// Sort, drop repeated ids (the first occurrence in input order stays),
@@ -242,7 +285,6 @@ impl ListBuilder {
             ids,
             classes,
         } = self;
-        let mut reader = spill.reader()?;
         let name = |f: u16| inputs.get(usize::from(f)).cloned().unwrap_or_default();
 
         // Repeated ids: sort by (id, input order); in each group of equal
@@ -275,6 +317,7 @@ impl ListBuilder {
                 reason: format!("编号“{}”与{where_}重复，已跳过", id(&ids, k)),
             });
         }
+        drop(by_id);
         duplicates.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 
         let mut order: Vec<u32> = (0..keys.len() as u32)
@@ -288,19 +331,9 @@ impl ListBuilder {
                 .then_with(|| id(&ids, ka).cmp(id(&ids, kb)))
         });
 
-        let mut jsonl = Spool::new(dir)?;
-        let mut csv = Spool::new(dir)?;
-        csv.write(&output::csv_header())?;
         let mut tally = Tally::default();
-        let mut buf = Vec::new();
-        for (rank, &i) in order.iter().enumerate() {
+        for &i in &order {
             let k = &keys[i as usize];
-            buf.resize(k.json_len as usize + k.csv_len as usize, 0);
-            reader.read_at(k.off, &mut buf)?;
-            let (json, row) = buf.split_at(k.json_len as usize);
-            jsonl.write(json)?;
-            csv.write(format!("{},", rank + 1).as_bytes())?;
-            csv.write(row)?;
             tally.tiers[usize::from(k.tier).min(4)] += 1;
             let class = classes
                 .get(usize::from(k.class))
@@ -311,20 +344,65 @@ impl ListBuilder {
             if k.warned {
                 c.1 += 1;
             }
-            if rank < top {
-                let value: serde_json::Value = serde_json::from_slice(json)?;
-                tally.top.push(output::TopRow::from_json(&value));
-            }
         }
-        jsonl.persist(&dir.join("warnings.jsonl"))?;
-        csv.persist(&dir.join("warnings.csv"))?;
+        if let Some(f) = &mut spill.file {
+            f.out.flush()?;
+        }
+        let mut buf = Vec::new();
+        let mut reader = spill_reader(&spill)?;
+        for &i in order.iter().take(top) {
+            let k = &keys[i as usize];
+            let json = reader.read_at(k.off, k.json_len as usize, &mut buf)?;
+            let value: serde_json::Value = serde_json::from_slice(json)?;
+            tally.top.push(output::TopRow::from_json(&value));
+        }
         drop(reader);
+
+        // The two files are written side by side.
+        let write_jsonl = || -> std::io::Result<()> {
+            let mut reader = spill_reader(&spill)?;
+            let mut jsonl = Spool::new(dir)?;
+            let mut buf = Vec::new();
+            for &i in &order {
+                let k = &keys[i as usize];
+                jsonl.write(reader.read_at(k.off, k.json_len as usize, &mut buf)?)?;
+            }
+            jsonl.persist(&dir.join("warnings.jsonl"))
+        };
+        let write_csv = || -> std::io::Result<()> {
+            let mut reader = spill_reader(&spill)?;
+            let mut csv = Spool::new(dir)?;
+            csv.write(&output::csv_header())?;
+            let mut buf = Vec::new();
+            let mut rank = String::new();
+            for (n, &i) in order.iter().enumerate() {
+                let k = &keys[i as usize];
+                rank.clear();
+                std::fmt::Write::write_fmt(&mut rank, format_args!("{},", n + 1))
+                    .map_err(std::io::Error::other)?;
+                csv.write(rank.as_bytes())?;
+                let off = k.off + u64::from(k.json_len);
+                csv.write(reader.read_at(off, k.csv_len as usize, &mut buf)?)?;
+            }
+            csv.persist(&dir.join("warnings.csv"))
+        };
+        let (a, b) = rayon::join(write_jsonl, write_csv);
+        a?;
+        b?;
         Ok(Finished {
             listed: order.len() as u64,
             duplicates,
             tally,
         })
     }
+}
+
+/// An independent reader over flushed rows.
+fn spill_reader(rows: &Rows) -> std::io::Result<RowReader<'_>> {
+    Ok(match &rows.file {
+        None => RowReader::Mem(&rows.mem, &rows.starts),
+        Some(f) => RowReader::File(f.file.reopen()?),
+    })
 }
 
 #[cfg(test)]
@@ -354,10 +432,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut list =
             ListBuilder::with_spill_at(dir.path(), vec!["其他".into()], spill_at).unwrap();
-        for i in 0..300 {
-            let v = verdict(i);
-            list.push(&v, &ListBuilder::encode(&v).unwrap(), 0, u64::from(i) + 1)
-                .unwrap();
+        // Blocks of 1 to 7 verdicts, so rows are found across block edges.
+        let mut i = 0;
+        while i < 300 {
+            let mut block = Block::new();
+            for _ in 0..(1 + i % 7).min(300 - i) {
+                let v = verdict(i);
+                block.add(&v, u64::from(i) + 1, list.classes()).unwrap();
+                i += 1;
+            }
+            list.push(block, 0).unwrap();
         }
         let spilled = usize::from(list.spill.file.is_some());
         let done = list.finish(dir.path(), &["in.jsonl".into()], 5).unwrap();

@@ -128,44 +128,156 @@ pub fn csv_header() -> Vec<u8> {
 /// One CSV row of the list without its rank column (the rank is known
 /// only once the whole list is sorted).
 pub fn csv_row(v: &Verdict) -> csv::Result<Vec<u8>> {
-    let signals: Vec<String> = v
-        .signals
-        .iter()
-        .map(|s| format!("{}({})", s.signal, s.points))
-        .collect();
-    let evidence: Vec<String> = v
-        .evidence
-        .iter()
-        .map(|e| {
-            let mut words: Vec<&str> = e.matches.iter().map(|m| m.text.as_str()).collect();
-            words.dedup();
-            format!("{}:{}", e.rule, words.join("/"))
-        })
-        .collect();
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .buffer_capacity(512)
-        .from_writer(Vec::with_capacity(512));
-    w.write_record([
-        v.tier.name().to_string(),
-        v.risk.to_string(),
-        v.id.clone(),
-        v.received.to_string(),
-        v.channel.clone().unwrap_or_default(),
-        v.petitioner_ids.join("、"),
-        v.persons.map(|p| p.to_string()).unwrap_or_default(),
-        v.target_level
-            .map(|l| l.name().to_string())
-            .unwrap_or_default(),
-        v.location.clone().unwrap_or_default(),
-        v.title.clone().unwrap_or_default(),
-        v.primary_class.clone(),
-        v.secondary_classes.join("、"),
-        signals.join("；"),
-        evidence.join("；"),
-        v.route.clone(),
-    ])?;
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    let mut out = Vec::with_capacity(512);
+    CsvEncoder::new().row_into(v, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes list rows as CSV, reusing its buffers from row to row.
+pub struct CsvEncoder {
+    w: csv_core::Writer,
+    fields: [String; 7],
+}
+
+impl std::fmt::Debug for CsvEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvEncoder").finish_non_exhaustive()
+    }
+}
+
+impl Default for CsvEncoder {
+    fn default() -> Self {
+        CsvEncoder::new()
+    }
+}
+
+impl CsvEncoder {
+    /// A new encoder (CRLF line ends, fields quoted where needed).
+    pub fn new() -> CsvEncoder {
+        CsvEncoder {
+            w: csv_core::WriterBuilder::new()
+                .terminator(csv_core::Terminator::CRLF)
+                .build(),
+            fields: Default::default(),
+        }
+    }
+
+    /// Append the row of `v` (without its rank column) to `out`.
+    pub fn row_into(&mut self, v: &Verdict, out: &mut Vec<u8>) -> csv::Result<()> {
+        use std::fmt::Write as _;
+        let [risk, received, persons, ids, secondary, signals, evidence] = &mut self.fields;
+        for f in [
+            &mut *risk,
+            &mut *received,
+            &mut *persons,
+            &mut *ids,
+            &mut *secondary,
+        ] {
+            f.clear();
+        }
+        signals.clear();
+        evidence.clear();
+        let _ = write!(risk, "{}", v.risk);
+        let _ = write!(received, "{}", v.received);
+        if let Some(p) = v.persons {
+            let _ = write!(persons, "{p}");
+        }
+        join_into(ids, v.petitioner_ids.iter().map(String::as_str), "、");
+        join_into(
+            secondary,
+            v.secondary_classes.iter().map(String::as_str),
+            "、",
+        );
+        for (i, s) in v.signals.iter().enumerate() {
+            if i > 0 {
+                signals.push('；');
+            }
+            let _ = write!(signals, "{}({})", s.signal, s.points);
+        }
+        for (i, e) in v.evidence.iter().enumerate() {
+            if i > 0 {
+                evidence.push('；');
+            }
+            evidence.push_str(&e.rule);
+            evidence.push(':');
+            let mut last: Option<&str> = None;
+            for m in &e.matches {
+                if last == Some(m.text.as_str()) {
+                    continue;
+                }
+                if last.is_some() {
+                    evidence.push('/');
+                }
+                evidence.push_str(&m.text);
+                last = Some(&m.text);
+            }
+        }
+        let record = [
+            v.tier.name(),
+            risk,
+            &v.id,
+            received,
+            v.channel.as_deref().unwrap_or_default(),
+            ids,
+            persons,
+            v.target_level.map(|l| l.name()).unwrap_or_default(),
+            v.location.as_deref().unwrap_or_default(),
+            v.title.as_deref().unwrap_or_default(),
+            &v.primary_class,
+            secondary,
+            signals,
+            evidence,
+            &v.route,
+        ];
+        for (i, field) in record.iter().enumerate() {
+            if i > 0 {
+                put(&mut self.w, out, |w, o| w.delimiter(o))?;
+            }
+            let mut input = field.as_bytes();
+            loop {
+                // Room for the field with every byte quoted, and the quotes.
+                let room = 2 * input.len() + 2;
+                let at = out.len();
+                out.resize(at + room, 0);
+                let (res, nin, nout) = self.w.field(input, &mut out[at..]);
+                out.truncate(at + nout);
+                input = &input[nin..];
+                if res == csv_core::WriteResult::InputEmpty {
+                    break;
+                }
+            }
+        }
+        put(&mut self.w, out, |w, o| w.finish(o))?;
+        put(&mut self.w, out, |w, o| w.terminator(o))?;
+        Ok(())
+    }
+}
+
+/// Run one of csv-core's delimiting steps, growing `out` until it fits.
+fn put(
+    w: &mut csv_core::Writer,
+    out: &mut Vec<u8>,
+    step: impl Fn(&mut csv_core::Writer, &mut [u8]) -> (csv_core::WriteResult, usize),
+) -> csv::Result<()> {
+    for room in [8usize, 64, 4096] {
+        let at = out.len();
+        out.resize(at + room, 0);
+        let (res, n) = step(w, &mut out[at..]);
+        out.truncate(at + n);
+        if res == csv_core::WriteResult::InputEmpty {
+            return Ok(());
+        }
+    }
+    Err(csv::Error::from(std::io::Error::other("CSV 行无法编码")))
+}
+
+fn join_into<'a>(out: &mut String, parts: impl Iterator<Item = &'a str>, sep: &str) {
+    for (i, p) in parts.enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
 }
 
 /// The early-warning list (already in list order) as CSV with a UTF-8
