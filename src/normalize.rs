@@ -151,35 +151,54 @@ fn special_bmp() -> &'static [u64] {
 /// Whether `View::new(text, mask)` could change anything: a quick scan
 /// that lets clean text (most of it) skip building a view.
 pub fn needs_view(text: &str, mask: u8) -> bool {
+    view_steps(text, mask) != 0
+}
+
+/// The steps of `mask` that building a view of `text` needs: none for
+/// clean text, and no traditional → simplified conversion (the costly
+/// step) when no character could be traditional. The view built with the
+/// returned steps is the same as the one built with `mask`.
+pub fn view_steps(text: &str, mask: u8) -> u8 {
     let table = special_bmp();
     let mut prev: Option<char> = None;
     let mut run = 0usize;
+    let mut other = false;
+    let mut traditional = false;
     for c in text.chars() {
         let u = c as u32;
         if c.is_ascii() {
             if (mask & CASE != 0 && c.is_ascii_uppercase())
                 || (mask & NOISE != 0 && is_noise(c) && prev.is_some_and(is_cjk))
             {
-                return true;
+                other = true;
             }
         } else if u > 0xFFFF || table[(u / 64) as usize] & (1 << (u % 64)) != 0 {
-            let hit = (mask & T2S != 0 && maybe_traditional(c))
-                || (mask & WIDTH != 0 && half_width(c).is_some())
+            if mask & T2S != 0 && maybe_traditional(c) {
+                traditional = true;
+            }
+            if (mask & WIDTH != 0 && half_width(c).is_some())
                 || (mask & NOISE != 0
-                    && (is_invisible(c) || (is_noise(c) && prev.is_some_and(is_cjk))));
-            if hit {
-                return true;
+                    && (is_invisible(c) || (is_noise(c) && prev.is_some_and(is_cjk))))
+            {
+                other = true;
             }
         }
-        if mask & REPEAT != 0 {
+        if mask & REPEAT != 0 && !other {
             run = if prev == Some(c) { run + 1 } else { 1 };
             if run >= 3 && is_cjk(c) {
-                return true;
+                other = true;
             }
+        }
+        if traditional && other {
+            return mask;
         }
         prev = Some(c);
     }
-    false
+    match (traditional, other) {
+        (true, _) => mask,
+        (false, true) => mask & !T2S,
+        (false, false) => 0,
+    }
 }
 
 /// Characters dropped when they stand between two Chinese characters.
@@ -252,10 +271,10 @@ impl View {
     /// The view of `original` under `mask`, or `None` when normalising
     /// would change nothing (the text can then be matched as it is).
     pub fn build(original: &str, mask: u8) -> Option<View> {
-        if !needs_view(original, mask) {
-            return None;
+        match view_steps(original, mask) {
+            0 => None,
+            steps => Some(View::new(original, steps)),
         }
-        Some(View::new(original, mask))
     }
 
     /// Build the view of `original` under the steps in `mask`.

@@ -324,6 +324,7 @@ const HOUSEHOLD_AFTER: &[&str] = &[
 
 /// Find every head count in `text`.
 pub fn find_counts(text: &str) -> Vec<Count> {
+    let table = tables();
     let mut out = Vec::new();
     let mut i = 0;
     let mut prev: Option<char> = None;
@@ -331,13 +332,16 @@ pub fn find_counts(text: &str) -> Vec<Count> {
         let Some(c) = text[i..].chars().next() else {
             break;
         };
-        let numeral = |c: char| c.is_ascii_digit() || cn_digit(c).is_some() || place(c).is_some();
+        // Most characters can start no number expression: one table look-up.
+        if !table.has(START, c) {
+            prev = Some(c);
+            i += c.len_utf8();
+            continue;
+        }
+        let numeral = |c: char| table.has(NUMERAL, c);
         let candidate = if numeral(c) || matches!(c, '几' | '数') {
             true
-        } else if matches!(
-            c,
-            '上' | '近' | '将' | '接' | '约' | '大' | '好' | '成' | '差'
-        ) {
+        } else {
             // A prefix only counts when a number follows closely (差不多三十).
             text[i + c.len_utf8()..]
                 .chars()
@@ -345,8 +349,6 @@ pub fn find_counts(text: &str) -> Vec<Count> {
                 .any(|n| numeral(n) || n == '几')
                 // 附近/最近 are not 近 (nearly).
                 && !(c == '近' && matches!(prev, Some('附' | '最' | '将' | '接')))
-        } else {
-            false
         };
         if candidate
             && !prev.is_some_and(numeral)
@@ -373,10 +375,62 @@ pub fn find_counts(text: &str) -> Vec<Count> {
     out
 }
 
+/// Table bit: the character may start a number expression.
+const START: u8 = 1;
+/// Table bit: a digit or a Chinese numeral or place.
+const NUMERAL: u8 = 2;
+/// Table bit: the character may start a unit after a number.
+const UNIT_FIRST: u8 = 4;
+
+/// Per-character flags for the Basic Multilingual Plane, built once.
+struct Tables(Vec<u8>);
+
+impl Tables {
+    fn has(&self, bit: u8, c: char) -> bool {
+        self.0.get(c as usize).is_some_and(|f| f & bit != 0)
+    }
+}
+
+fn tables() -> &'static Tables {
+    static T: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = vec![0u8; 0x10000];
+        let mut set = |c: char, bit: u8| {
+            if let Some(f) = t.get_mut(c as usize) {
+                *f |= bit;
+            }
+        };
+        for u in 0..0x10000u32 {
+            if let Some(c) = char::from_u32(u)
+                && (c.is_ascii_digit() || cn_digit(c).is_some() || place(c).is_some())
+            {
+                set(c, NUMERAL | START);
+            }
+        }
+        for c in [
+            '几', '数', '上', '近', '将', '接', '约', '大', '好', '成', '差',
+        ] {
+            set(c, START);
+        }
+        for w in PERSON_NOUNS.iter().chain(HOUSEHOLD_AFTER) {
+            if let Some(c) = w.chars().next() {
+                set(c, UNIT_FIRST);
+            }
+        }
+        for c in ['个', '名', '位', '户', '家'] {
+            set(c, UNIT_FIRST);
+        }
+        Tables(t)
+    })
+}
+
 /// The unit after a number: optional 个/名/位, then a person noun; or 户
 /// (optionally followed by 人家/村民 …). `五口人` (family size) and `人次`
 /// (visits) are not head counts.
 fn unit_after(s: &str) -> Option<(CountUnit, usize)> {
+    if !tables().has(UNIT_FIRST, s.chars().next()?) {
+        return None;
+    }
     if let Some(r) = s.strip_prefix('户').or_else(|| s.strip_prefix('家')) {
         let household_noun = HOUSEHOLD_AFTER.iter().find(|n| r.starts_with(**n));
         return match household_noun {
