@@ -247,16 +247,24 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// The text seen by the matcher, mapped back to the original.
+///
+/// Only the changed characters are recorded; between them the view is a
+/// byte-for-byte copy of the original at a constant offset.
 #[derive(Debug, Clone, Default)]
 pub struct View {
     /// Normalised text.
     pub text: String,
-    /// Per character of `text`: its byte offset in `text`.
-    at: Vec<u32>,
-    /// Per character of `text`: the original byte span it came from.
-    spans: Vec<(u32, u32)>,
-    /// Per character of `text`: the steps that changed it.
-    flags: Vec<u8>,
+    /// The changed characters, in text order.
+    edits: Vec<Edit>,
+}
+
+/// One changed character: its bytes in the view, the original bytes it
+/// came from, and the steps that changed it.
+#[derive(Debug, Clone, Copy)]
+struct Edit {
+    view: (u32, u32),
+    orig: (u32, u32),
+    flags: u8,
 }
 
 #[derive(Clone, Copy)]
@@ -332,43 +340,60 @@ impl View {
         }
         let mut v = View {
             text: String::with_capacity(original.len()),
-            at: Vec::with_capacity(units.len()),
-            spans: Vec::with_capacity(units.len()),
-            flags: Vec::with_capacity(units.len()),
+            edits: Vec::new(),
         };
         for u in units {
-            v.at.push(v.text.len() as u32);
+            let at = v.text.len() as u32;
             v.text.push(u.c);
-            v.spans.push((u.start, u.end));
-            v.flags.push(u.flags);
+            if u.flags != 0 {
+                v.edits.push(Edit {
+                    view: (at, v.text.len() as u32),
+                    orig: (u.start, u.end),
+                    flags: u.flags,
+                });
+            }
         }
         v
     }
 
-    /// Index of the character that contains byte `b` of the view.
-    fn char_at(&self, b: usize) -> usize {
-        self.at
-            .partition_point(|&x| x as usize <= b)
-            .saturating_sub(1)
+    /// The original byte offset of view byte `b`: `Err` with the edit
+    /// that contains it, or `Ok` with the offset in an unchanged stretch.
+    fn locate(&self, b: usize) -> Result<usize, &Edit> {
+        let b = b as u32;
+        let k = self.edits.partition_point(|e| e.view.0 <= b);
+        match k.checked_sub(1).map(|k| &self.edits[k]) {
+            Some(e) if b < e.view.1 => Err(e),
+            Some(e) => Ok((b - e.view.1 + e.orig.1) as usize),
+            None => Ok(b as usize),
+        }
     }
 
     /// The original byte span of the view span `start..end` (non-empty).
     pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
-        if self.at.is_empty() {
+        if self.text.is_empty() {
             return (0, 0);
         }
-        let s = self.spans[self.char_at(start)].0 as usize;
-        let e = self.spans[self.char_at(end.saturating_sub(1))].1 as usize;
+        let s = match self.locate(start) {
+            Ok(s) => s,
+            Err(e) => e.orig.0 as usize,
+        };
+        let e = match self.locate(end.saturating_sub(1)) {
+            Ok(last) => last + end - end.saturating_sub(1),
+            Err(e) => e.orig.1 as usize,
+        };
         (s, e.max(s))
     }
 
     /// The steps that changed anything inside `start..end`.
     pub fn changes(&self, start: usize, end: usize) -> u8 {
-        if self.at.is_empty() || end <= start {
+        if end <= start {
             return 0;
         }
-        let (a, b) = (self.char_at(start), self.char_at(end - 1));
-        self.flags[a..=b].iter().fold(0, |x, y| x | y)
+        let k = self.edits.partition_point(|e| e.view.1 as usize <= start);
+        self.edits[k..]
+            .iter()
+            .take_while(|e| (e.view.0 as usize) < end)
+            .fold(0, |x, e| x | e.flags)
     }
 }
 
