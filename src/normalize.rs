@@ -287,6 +287,74 @@ impl View {
 
     /// Build the view of `original` under the steps in `mask`.
     pub fn new(original: &str, mask: u8) -> View {
+        if mask & T2S == 0
+            && let Some(v) = View::simple(original, mask)
+        {
+            return v;
+        }
+        View::general(original, mask)
+    }
+
+    /// The view when every change is one character for one character (no
+    /// traditional characters, nothing dropped or collapsed); `None` when
+    /// the text needs more.
+    fn simple(original: &str, mask: u8) -> Option<View> {
+        let table = special_bmp();
+        let mut v = View {
+            text: String::with_capacity(original.len()),
+            edits: Vec::new(),
+        };
+        let (mut prev, mut prev2) = ('\0', '\0');
+        for (b, c0) in original.char_indices() {
+            let u = c0 as u32;
+            let mut c = c0;
+            let mut flags = 0u8;
+            if c0.is_ascii() {
+                if mask & NOISE != 0 && is_noise(c0) && is_cjk(prev) {
+                    return None;
+                }
+                if mask & CASE != 0 && c0.is_ascii_uppercase() {
+                    c = c0.to_ascii_lowercase();
+                    flags = CASE;
+                }
+            } else if u > 0xFFFF || table[(u / 64) as usize] & (1 << (u % 64)) != 0 {
+                if mask & NOISE != 0 && (is_invisible(c0) || (is_noise(c0) && is_cjk(prev))) {
+                    return None;
+                }
+                if mask & WIDTH != 0
+                    && let Some(h) = half_width(c0)
+                {
+                    c = h;
+                    flags = WIDTH;
+                    if mask & NOISE != 0 && is_noise(c) && is_cjk(prev) {
+                        return None;
+                    }
+                    if mask & CASE != 0 && c.is_ascii_uppercase() {
+                        c = c.to_ascii_lowercase();
+                        flags |= CASE;
+                    }
+                }
+            }
+            if mask & REPEAT != 0 && c == prev && c == prev2 && is_cjk(c) {
+                return None;
+            }
+            let at = v.text.len() as u32;
+            v.text.push(c);
+            if flags != 0 {
+                v.edits.push(Edit {
+                    view: (at, v.text.len() as u32),
+                    orig: (b as u32, (b + c0.len_utf8()) as u32),
+                    flags,
+                });
+            }
+            (prev2, prev) = (prev, c);
+        }
+        Some(v)
+    }
+
+    /// The view built character by character, with noise dropped and
+    /// repeats collapsed.
+    fn general(original: &str, mask: u8) -> View {
         let simplified = (mask & T2S != 0).then(|| fast2s::convert(original));
         let t2s_chars: Option<std::str::Chars<'_>> = match simplified.as_deref() {
             Some(s) if s.chars().count() == original.chars().count() => Some(s.chars()),
@@ -519,6 +587,40 @@ mod tests {
             View::build("看著", ALL).map(|v| v.text),
             Some("看着".into())
         );
+    }
+
+    #[test]
+    fn the_quick_path_builds_the_same_view() {
+        let texts = [
+            "ＡＢＣ１２３号楼的业主",
+            "B5县A市的拆迁户 2024-03-05",
+            "强 拆",
+            "拆\u{3000}迁",
+            "强强强拆",
+            "哈哈哈，真的",
+            "Ｗｉ－Ｆｉ 信号",
+            "𠀀𠀀𠀀字",
+            "",
+            "abc——def",
+        ];
+        for t in texts {
+            for mask in [ALL & !T2S, WIDTH | CASE, NOISE, REPEAT, WIDTH | NOISE] {
+                let full = View::general(t, mask);
+                let Some(quick) = View::simple(t, mask) else {
+                    continue;
+                };
+                assert_eq!(quick.text, full.text, "{t} {mask}");
+                for (a, _) in full.text.char_indices() {
+                    let ends = full.text[a..].char_indices().skip(1).map(|(b, _)| a + b);
+                    for b in ends.chain([full.text.len()]) {
+                        assert_eq!(quick.original_span(a, b), full.original_span(a, b), "{t}");
+                        assert_eq!(quick.changes(a, b), full.changes(a, b), "{t}");
+                    }
+                }
+            }
+        }
+        assert!(View::simple("强 拆", ALL & !T2S).is_none());
+        assert!(View::simple("ＡＢＣ", ALL & !T2S).is_some());
     }
 
     #[test]
