@@ -325,25 +325,23 @@ const HOUSEHOLD_AFTER: &[&str] = &[
 /// Find every head count in `text`.
 pub fn find_counts(text: &str) -> Vec<Count> {
     let table = tables();
+    let numeral = |c: char| table.has(NUMERAL, c);
     let mut out = Vec::new();
-    let mut i = 0;
+    // Bytes before `skip_to` belong to an expression already read.
+    let mut skip_to = 0usize;
     let mut prev: Option<char> = None;
-    while i < text.len() {
-        let Some(c) = text[i..].chars().next() else {
-            break;
-        };
+    for (i, c) in text.char_indices() {
         // Most characters can start no number expression: one table look-up.
-        if !table.has(START, c) {
+        if i < skip_to || !table.has(START, c) {
             prev = Some(c);
-            i += c.len_utf8();
             continue;
         }
-        let numeral = |c: char| table.has(NUMERAL, c);
+        let after = i + c.len_utf8();
         let candidate = if numeral(c) || matches!(c, '几' | '数') {
             true
         } else {
             // A prefix only counts when a number follows closely (差不多三十).
-            text[i + c.len_utf8()..]
+            text[after..]
                 .chars()
                 .take(3)
                 .any(|n| numeral(n) || n == '几')
@@ -362,15 +360,12 @@ pub fn find_counts(text: &str) -> Vec<Count> {
                     hi,
                     unit,
                 });
-                i += used + unit_len;
+                skip_to = i + used + unit_len;
             } else {
-                i += used.max(c.len_utf8());
+                skip_to = i + used.max(c.len_utf8());
             }
-            prev = text[..i].chars().next_back();
-            continue;
         }
         prev = Some(c);
-        i += c.len_utf8();
     }
     out
 }
