@@ -304,13 +304,19 @@ impl View {
             text: String::with_capacity(original.len()),
             edits: Vec::new(),
         };
+        // Unchanged stretches are copied whole.
+        let mut copied = 0usize;
         let (mut prev, mut prev2) = ('\0', '\0');
+        // Noise right after a Chinese character: kept unless dropped.
+        let dropped = |b: usize, c: char, prev: char| {
+            mask & NOISE != 0 && is_noise(c) && is_cjk(prev) && noise_dropped(&original[b..], mask)
+        };
         for (b, c0) in original.char_indices() {
             let u = c0 as u32;
             let mut c = c0;
             let mut flags = 0u8;
             if c0.is_ascii() {
-                if mask & NOISE != 0 && is_noise(c0) && is_cjk(prev) {
+                if dropped(b, c0, prev) {
                     return None;
                 }
                 if mask & CASE != 0 && c0.is_ascii_uppercase() {
@@ -318,7 +324,7 @@ impl View {
                     flags = CASE;
                 }
             } else if u > 0xFFFF || table[(u / 64) as usize] & (1 << (u % 64)) != 0 {
-                if mask & NOISE != 0 && (is_invisible(c0) || (is_noise(c0) && is_cjk(prev))) {
+                if (mask & NOISE != 0 && is_invisible(c0)) || dropped(b, c0, prev) {
                     return None;
                 }
                 if mask & WIDTH != 0
@@ -326,7 +332,7 @@ impl View {
                 {
                     c = h;
                     flags = WIDTH;
-                    if mask & NOISE != 0 && is_noise(c) && is_cjk(prev) {
+                    if dropped(b, c, prev) {
                         return None;
                     }
                     if mask & CASE != 0 && c.is_ascii_uppercase() {
@@ -338,17 +344,20 @@ impl View {
             if mask & REPEAT != 0 && c == prev && c == prev2 && is_cjk(c) {
                 return None;
             }
-            let at = v.text.len() as u32;
-            v.text.push(c);
             if flags != 0 {
+                v.text.push_str(&original[copied..b]);
+                let at = v.text.len() as u32;
+                v.text.push(c);
+                copied = b + c0.len_utf8();
                 v.edits.push(Edit {
                     view: (at, v.text.len() as u32),
-                    orig: (b as u32, (b + c0.len_utf8()) as u32),
+                    orig: (b as u32, copied as u32),
                     flags,
                 });
             }
             (prev2, prev) = (prev, c);
         }
+        v.text.push_str(&original[copied..]);
         Some(v)
     }
 
@@ -463,6 +472,32 @@ impl View {
             .take_while(|e| (e.view.0 as usize) < end)
             .fold(0, |x, e| x | e.flags)
     }
+}
+
+/// Whether the noise at the start of `rest` (right after a Chinese
+/// character) is a run that [`drop_noise`] drops: at most three noise
+/// characters and then a Chinese one. An invisible character on the way
+/// answers yes, since those are removed before noise is looked at.
+fn noise_dropped(rest: &str, mask: u8) -> bool {
+    let mut run = 0;
+    for c in rest.chars() {
+        if is_invisible(c) {
+            return true;
+        }
+        let c = if mask & WIDTH != 0 {
+            half_width(c).unwrap_or(c)
+        } else {
+            c
+        };
+        if !is_noise(c) {
+            return is_cjk(c);
+        }
+        run += 1;
+        if run > 3 {
+            return false;
+        }
+    }
+    false
 }
 
 /// Drop runs of at most three noise characters between two Chinese
@@ -602,6 +637,13 @@ mod tests {
             "𠀀𠀀𠀀字",
             "",
             "abc——def",
+            "上海市 2024年 3月",
+            "市 ABC",
+            "拆 ** 迁",
+            "拆 **** 迁",
+            "城建 -- 拆迁 —— 问题",
+            "房　屋",
+            "市 \u{200B}区",
         ];
         for t in texts {
             for mask in [ALL & !T2S, WIDTH | CASE, NOISE, REPEAT, WIDTH | NOISE] {
