@@ -215,6 +215,17 @@ pub struct Decoder {
 }
 
 impl Decoder {
+    /// Like `decode`, without copying valid UTF-8.
+    fn decode_owned(&self, bytes: Vec<u8>) -> Result<String, FieldError> {
+        if self.detected != Detected::Gb18030 {
+            match String::from_utf8(bytes) {
+                Ok(s) => return Ok(s),
+                Err(e) => return self.decode(e.as_bytes()),
+            }
+        }
+        self.decode(&bytes)
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<String, FieldError> {
         if self.detected != Detected::Gb18030 {
             if let Ok(s) = std::str::from_utf8(bytes) {
@@ -355,7 +366,7 @@ impl Pending {
             } => Record {
                 line,
                 case: decoder
-                    .decode(&bytes)
+                    .decode_owned(bytes)
                     .and_then(|text| parse_json_case(&text)),
             },
         }
@@ -364,40 +375,214 @@ impl Pending {
 
 /// Parse one JSON object into a case.
 pub fn parse_json_case(line: &str) -> Result<Case, FieldError> {
-    let value: serde_json::Value = serde_json::from_str(line)
+    let record: JsonRecord<'_> = serde_json::from_str(line)
         .map_err(|e| FieldError(format!("不是有效的 JSON（第 {} 列：{e}）", e.column())))?;
-    let serde_json::Value::Object(map) = value else {
+    let JsonRecord::Object(mut entries) = record else {
         return Err(FieldError("每行应是一个 JSON 对象 {…}".into()));
     };
-    let mut fields = Vec::with_capacity(map.len());
-    for (k, v) in &map {
-        let value = match v {
-            serde_json::Value::Null => continue,
-            serde_json::Value::String(s) => FieldValue::Scalar(s.clone()),
-            serde_json::Value::Number(n) => FieldValue::Scalar(n.to_string()),
-            serde_json::Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        serde_json::Value::String(s) => out.push(s.clone()),
-                        serde_json::Value::Number(n) => out.push(n.to_string()),
-                        _ => {
-                            return Err(FieldError(format!("字段 {k} 的列表里只能是文字或数字")));
-                        }
-                    }
-                }
-                FieldValue::List(out)
+    // Keys in sorted order, the last of repeated keys winning, as a JSON
+    // object map would have them.
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut unique: Vec<(std::borrow::Cow<'_, str>, JsonValue<'_>)> =
+        Vec::with_capacity(entries.len());
+    for e in entries {
+        if unique.last().is_some_and(|last| last.0 == e.0) {
+            unique.pop();
+        }
+        unique.push(e);
+    }
+    let mut fields = Vec::with_capacity(unique.len());
+    for (k, v) in &mut unique {
+        let k: &str = k;
+        let value = match std::mem::replace(v, JsonValue::Null) {
+            JsonValue::Null => {
+                fields.push((k, None));
+                continue;
             }
-            serde_json::Value::Bool(_) | serde_json::Value::Object(_) => {
+            JsonValue::Scalar(s) => FieldValue::Scalar(s.into_owned()),
+            JsonValue::List(items) => FieldValue::List(items),
+            JsonValue::BadList => {
+                return Err(FieldError(format!("字段 {k} 的列表里只能是文字或数字")));
+            }
+            JsonValue::Other => {
                 if crate::case::canonical_field(k).is_none() {
+                    fields.push((k, None));
                     continue;
                 }
                 return Err(FieldError(format!("字段 {k} 的类型不对：应为文字或数字")));
             }
         };
-        fields.push((k.as_str(), value));
+        fields.push((k, Some(value)));
     }
-    Case::from_fields(fields)
+    Case::from_fields(fields.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))))
+}
+
+/// A JSON line as the reader needs it: the object's entries, with string
+/// values borrowed from the line where they need no unescaping.
+enum JsonRecord<'a> {
+    Object(Vec<(std::borrow::Cow<'a, str>, JsonValue<'a>)>),
+    NotObject,
+}
+
+/// One value of a record.
+enum JsonValue<'a> {
+    Null,
+    Scalar(std::borrow::Cow<'a, str>),
+    List(Vec<String>),
+    /// A list with something other than text or numbers in it.
+    BadList,
+    /// `true`/`false` or an object.
+    Other,
+}
+
+/// A string that borrows from the input when it can.
+struct Text<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Numbers read as text, written the way serde_json writes them.
+fn number_text(n: serde_json::Number) -> String {
+    n.to_string()
+}
+
+impl<'de> serde::Deserialize<'de> for JsonValue<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = JsonValue<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<JsonValue<'de>, E> {
+                Ok(JsonValue::Null)
+            }
+            fn visit_none<E>(self) -> Result<JsonValue<'de>, E> {
+                Ok(JsonValue::Null)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<JsonValue<'de>, E> {
+                Ok(JsonValue::Other)
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<JsonValue<'de>, E> {
+                Ok(JsonValue::Scalar(number_text(v.into()).into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<JsonValue<'de>, E> {
+                Ok(JsonValue::Scalar(number_text(v.into()).into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<JsonValue<'de>, E> {
+                Ok(match serde_json::Number::from_f64(v) {
+                    Some(n) => JsonValue::Scalar(number_text(n).into()),
+                    None => JsonValue::Other,
+                })
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<JsonValue<'de>, E> {
+                Ok(JsonValue::Scalar(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<JsonValue<'de>, E> {
+                Ok(JsonValue::Scalar(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<JsonValue<'de>, E> {
+                Ok(JsonValue::Scalar(std::borrow::Cow::Owned(v)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<JsonValue<'de>, A::Error> {
+                let mut out = Vec::new();
+                let mut bad = false;
+                while let Some(item) = seq.next_element::<JsonValue<'de>>()? {
+                    match item {
+                        JsonValue::Scalar(s) => out.push(s.into_owned()),
+                        _ => bad = true,
+                    }
+                }
+                Ok(if bad {
+                    JsonValue::BadList
+                } else {
+                    JsonValue::List(out)
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonValue<'de>, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(JsonValue::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonRecord<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = JsonRecord<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonRecord<'de>, A::Error> {
+                let mut entries = Vec::with_capacity(12);
+                while let Some(Text(k)) = map.next_key::<Text<'de>>()? {
+                    let v = map.next_value::<JsonValue<'de>>()?;
+                    entries.push((k, v));
+                }
+                Ok(JsonRecord::Object(entries))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<JsonRecord<'de>, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(JsonRecord::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<JsonRecord<'de>, E> {
+                Ok(JsonRecord::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<JsonRecord<'de>, E> {
+                Ok(JsonRecord::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<JsonRecord<'de>, E> {
+                Ok(JsonRecord::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<JsonRecord<'de>, E> {
+                Ok(JsonRecord::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<JsonRecord<'de>, E> {
+                Ok(JsonRecord::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<JsonRecord<'de>, E> {
+                Ok(JsonRecord::NotObject)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Passes bytes through and notes where each `\n` is, so that CSV record
