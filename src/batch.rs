@@ -13,14 +13,14 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::engine::Engine;
-use crate::input::{CaseReader, EncodingChoice, Format, Pending, Record};
+use crate::input::{CaseReader, EncodingChoice, Format, Pending};
 use crate::list::{Block, ListBuilder, Spool};
 use crate::output::{Counts, InputManifest, Reject, Tally, mask_verdict};
 
 /// Records triaged together in one parallel step.
-const CHUNK: usize = 1024;
+const CHUNK: usize = 4096;
 /// Verdicts encoded together on one thread into one block of rows.
-const BLOCK: usize = 64;
+const BLOCK: usize = 32;
 /// Rejects kept in memory to show on the terminal (all go to the file).
 const SHOWN_REJECTS: usize = 20;
 
@@ -113,42 +113,49 @@ pub fn run(
         };
         // With more than one thread, a reader thread reads the next chunk
         // while the workers triage this one.
+        // Each block of records is parsed, triaged and encoded on one
+        // worker; refused records travel with their block, in input order.
         let mut process = |pending: Vec<Pending>| -> std::io::Result<()> {
-            let chunk: Vec<Record> = pending.into_par_iter().map(Pending::parse).collect();
-            manifest.read += chunk.len() as u64;
-            let mut cases = Vec::with_capacity(chunk.len());
-            for rec in chunk {
-                match rec.case {
-                    Ok(case) => cases.push((rec.line, case)),
-                    Err(e) => {
-                        manifest.rejected += 1;
-                        let r = Reject {
-                            file: name.clone(),
-                            line: rec.line,
-                            reason: e.0,
-                        };
-                        note_reject(r, &mut result)?;
-                    }
-                }
-            }
+            manifest.read += pending.len() as u64;
             let classes = list.classes();
-            let blocks: Vec<std::io::Result<Block>> = cases
-                .par_chunks(BLOCK)
+            let mut pending = pending;
+            let mut parts: Vec<Vec<Pending>> = Vec::with_capacity(pending.len().div_ceil(BLOCK));
+            while !pending.is_empty() {
+                let rest = pending.split_off(pending.len().min(BLOCK));
+                parts.push(std::mem::replace(&mut pending, rest));
+            }
+            let blocks: Vec<std::io::Result<(Block, Vec<(u64, String)>)>> = parts
+                .into_par_iter()
                 .map(|part| {
                     let mut block = Block::new();
-                    for (line, c) in part {
-                        let mut v = engine.triage(c);
-                        if opts.mask {
-                            mask_verdict(&mut v);
+                    let mut refused = Vec::new();
+                    for rec in part.into_iter().map(Pending::parse) {
+                        match rec.case {
+                            Ok(c) => {
+                                let mut v = engine.triage(&c);
+                                if opts.mask {
+                                    mask_verdict(&mut v);
+                                }
+                                block.add(&v, rec.line, classes)?;
+                            }
+                            Err(e) => refused.push((rec.line, e.0)),
                         }
-                        block.add(&v, *line, classes)?;
                     }
-                    Ok(block)
+                    Ok((block, refused))
                 })
                 .collect();
-            drop(cases);
-            for block in blocks {
-                list.push(block?, file_idx)?;
+            for b in blocks {
+                let (block, refused) = b?;
+                for (line, reason) in refused {
+                    manifest.rejected += 1;
+                    let r = Reject {
+                        file: name.clone(),
+                        line,
+                        reason,
+                    };
+                    note_reject(r, &mut result)?;
+                }
+                list.push(block, file_idx)?;
             }
             progress(result.counts.read + manifest.read);
             Ok(())
