@@ -1,14 +1,20 @@
-//! Full-pipeline benchmark on the bundled sample corpus: rule loading,
-//! matching and scoring of every case, and the output encoders.
+//! Benchmarks on the bundled sample corpus, stage by stage: rule loading,
+//! segmentation (jieba alone, the baseline), matching, scoring, triage
+//! with the output encoders, and the whole `triage run` pipeline with the
+//! list files written.
 //!
-//! Run: `cargo bench --bench pipeline`.
+//! Run: `cargo bench --bench pipeline`. The ratios of the speed targets,
+//! measured in one run on a larger corpus, come from
+//! `cargo run --release --example ratios` (see README).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use petition_triage::engine::EngineOptions;
+use petition_triage::batch::{self, BatchOptions};
+use petition_triage::engine::{Document, EngineOptions};
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
+use petition_triage::verdict::Verdict;
 use petition_triage::{Case, Engine, RuleSet, RuleSource, output};
 
 fn sample_cases() -> Vec<Case> {
@@ -70,6 +76,60 @@ fn bench(c: &mut Criterion) {
         "triage sample, no normalisation or negation (1 thread)",
         |b| b.iter(|| cases.iter().map(|c| plain.triage(c)).collect::<Vec<_>>()),
     );
+    g.bench_function("matching only (1 thread)", |b| {
+        b.iter(|| {
+            cases
+                .iter()
+                .map(|c| {
+                    let doc = Document::new(c.title.as_deref(), &c.text);
+                    engine.match_document(&doc, c.persons).hits.len()
+                })
+                .sum::<usize>()
+        })
+    });
+    let matched: Vec<_> = cases
+        .iter()
+        .map(|c| {
+            let doc = Document::new(c.title.as_deref(), &c.text);
+            engine.match_document(&doc, c.persons)
+        })
+        .collect();
+    let rules = engine.rules();
+    g.bench_function("scoring only (1 thread)", |b| {
+        b.iter(|| {
+            cases
+                .iter()
+                .zip(&matched)
+                .map(|(c, m)| {
+                    let mut v = Verdict::for_case(c);
+                    petition_triage::score::score(&rules.scoring, &rules.rules, &m.hits, &mut v);
+                    v.risk
+                })
+                .sum::<u32>()
+        })
+    });
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/sample/cases.jsonl");
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    g.bench_function("triage run: read, triage, write the list (1 thread)", |b| {
+        b.iter(|| {
+            let out = tempfile::tempdir().unwrap();
+            single.install(|| {
+                batch::run(
+                    &engine,
+                    std::slice::from_ref(&input),
+                    &BatchOptions::default(),
+                    out.path(),
+                    |_| {},
+                )
+                .unwrap()
+                .counts
+                .triaged
+            })
+        })
+    });
     g.bench_function("jieba cut only (baseline)", |b| {
         b.iter(|| {
             cases

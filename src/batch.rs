@@ -24,6 +24,10 @@ const BLOCK: usize = 32;
 /// Rejects kept in memory to show on the terminal (all go to the file).
 const SHOWN_REJECTS: usize = 20;
 
+/// A block of encoded verdicts and the records of it that were refused
+/// (line, reason).
+type Triaged = (Block, Vec<(u64, String)>);
+
 /// Options of a batch run.
 #[derive(Debug, Clone, Default)]
 pub struct BatchOptions {
@@ -124,7 +128,7 @@ pub fn run(
                 let rest = pending.split_off(pending.len().min(BLOCK));
                 parts.push(std::mem::replace(&mut pending, rest));
             }
-            let blocks: Vec<std::io::Result<(Block, Vec<(u64, String)>)>> = parts
+            let blocks: Vec<std::io::Result<Triaged>> = parts
                 .into_par_iter()
                 .map(|part| {
                     let mut block = Block::new();

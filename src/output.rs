@@ -284,9 +284,10 @@ fn join_into<'a>(out: &mut String, parts: impl Iterator<Item = &'a str>, sep: &s
 /// BOM and Chinese headers.
 pub fn csv(verdicts: &[Verdict]) -> csv::Result<Vec<u8>> {
     let mut out = csv_header();
+    let mut enc = CsvEncoder::new();
     for (i, v) in verdicts.iter().enumerate() {
         out.extend_from_slice(format!("{},", i + 1).as_bytes());
-        out.extend_from_slice(&csv_row(v)?);
+        enc.row_into(v, &mut out)?;
     }
     Ok(out)
 }
