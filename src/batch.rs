@@ -18,7 +18,7 @@ use crate::list::{Block, ListBuilder, Spool};
 use crate::output::{Counts, InputManifest, Reject, Tally, mask_verdict};
 
 /// Records triaged together in one parallel step.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 1024;
 /// Verdicts encoded together on one thread into one block of rows.
 const BLOCK: usize = 32;
 /// Rejects kept in memory to show on the terminal (all go to the file).
