@@ -120,6 +120,9 @@ impl Rows {
         match &mut self.file {
             Some(f) => f.write(&bytes)?,
             None => {
+                // Kept blocks hold no spare capacity: memory is what was counted.
+                let mut bytes = bytes;
+                bytes.shrink_to_fit();
                 self.starts.push(self.len);
                 self.mem.push(bytes);
             }
