@@ -122,14 +122,9 @@ pub fn run(
         let mut process = |pending: Vec<Pending>| -> std::io::Result<()> {
             manifest.read += pending.len() as u64;
             let classes = list.classes();
-            let mut pending = pending;
-            let mut parts: Vec<Vec<Pending>> = Vec::with_capacity(pending.len().div_ceil(BLOCK));
-            while !pending.is_empty() {
-                let rest = pending.split_off(pending.len().min(BLOCK));
-                parts.push(std::mem::replace(&mut pending, rest));
-            }
-            let blocks: Vec<std::io::Result<Triaged>> = parts
+            let blocks: Vec<std::io::Result<Triaged>> = pending
                 .into_par_iter()
+                .chunks(BLOCK)
                 .map(|part| {
                     let mut block = Block::new();
                     let mut refused = Vec::new();

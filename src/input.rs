@@ -460,11 +460,6 @@ impl<'de> serde::Deserialize<'de> for Text<'de> {
     }
 }
 
-/// Numbers read as text, written the way serde_json writes them.
-fn number_text(n: serde_json::Number) -> String {
-    n.to_string()
-}
-
 impl<'de> serde::Deserialize<'de> for JsonValue<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -483,14 +478,18 @@ impl<'de> serde::Deserialize<'de> for JsonValue<'de> {
                 Ok(JsonValue::Other)
             }
             fn visit_u64<E>(self, v: u64) -> Result<JsonValue<'de>, E> {
-                Ok(JsonValue::Scalar(number_text(v.into()).into()))
+                Ok(JsonValue::Scalar(
+                    serde_json::Number::from(v).to_string().into(),
+                ))
             }
             fn visit_i64<E>(self, v: i64) -> Result<JsonValue<'de>, E> {
-                Ok(JsonValue::Scalar(number_text(v.into()).into()))
+                Ok(JsonValue::Scalar(
+                    serde_json::Number::from(v).to_string().into(),
+                ))
             }
             fn visit_f64<E>(self, v: f64) -> Result<JsonValue<'de>, E> {
                 Ok(match serde_json::Number::from_f64(v) {
-                    Some(n) => JsonValue::Scalar(number_text(n).into()),
+                    Some(n) => JsonValue::Scalar(n.to_string().into()),
                     None => JsonValue::Other,
                 })
             }

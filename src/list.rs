@@ -52,16 +52,6 @@ impl Block {
         Block::default()
     }
 
-    /// Verdicts in the block.
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Whether the block holds no verdict.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// Encode `v`, read at `line`; `classes` are the class names (其他
     /// last) in report order.
     pub fn add(&mut self, v: &Verdict, line: u64, classes: &[String]) -> std::io::Result<()> {
