@@ -275,90 +275,145 @@ struct Unit {
     flags: u8,
 }
 
+/// What the one-pass scan of [`View::simple`] found.
+enum Simple {
+    /// Nothing to change: the text is its own view.
+    Unchanged,
+    /// Every change was one character for one character.
+    View(View),
+    /// The text needs the general path (traditional characters, noise to
+    /// drop, repeats to collapse).
+    Needs,
+}
+
+/// The character starting at byte `i` of valid UTF-8 and its length.
+fn decode(b: &[u8], i: usize) -> (char, usize) {
+    let b0 = u32::from(b[i]);
+    let cont = |k: usize| u32::from(b[i + k]) & 0x3F;
+    let (u, len) = if b0 < 0x80 {
+        (b0, 1)
+    } else if b0 < 0xE0 {
+        (((b0 & 0x1F) << 6) | cont(1), 2)
+    } else if b0 < 0xF0 {
+        (((b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        (
+            ((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        )
+    };
+    (
+        char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER),
+        len,
+    )
+}
+
 impl View {
     /// The view of `original` under `mask`, or `None` when normalising
     /// would change nothing (the text can then be matched as it is).
     pub fn build(original: &str, mask: u8) -> Option<View> {
-        match view_steps(original, mask) {
-            0 => None,
-            steps => Some(View::new(original, steps)),
+        match View::simple(original, mask) {
+            Simple::Unchanged => None,
+            Simple::View(v) => Some(v),
+            Simple::Needs => match view_steps(original, mask) {
+                0 => None,
+                steps => Some(View::general(original, steps)),
+            },
         }
     }
 
     /// Build the view of `original` under the steps in `mask`.
     pub fn new(original: &str, mask: u8) -> View {
-        if mask & T2S == 0
-            && let Some(v) = View::simple(original, mask)
-        {
-            return v;
+        match View::simple(original, mask) {
+            Simple::Unchanged => View {
+                text: original.to_string(),
+                edits: Vec::new(),
+            },
+            Simple::View(v) => v,
+            Simple::Needs => View::general(original, mask),
         }
-        View::general(original, mask)
     }
 
-    /// The view when every change is one character for one character (no
-    /// traditional characters, nothing dropped or collapsed); `None` when
-    /// the text needs more.
-    fn simple(original: &str, mask: u8) -> Option<View> {
+    /// One pass over the text that builds the view when every change is
+    /// one character for one character (case, full width): no character
+    /// that could be traditional, nothing dropped or collapsed. Unchanged
+    /// stretches are copied whole; nothing is allocated for clean text.
+    fn simple(original: &str, mask: u8) -> Simple {
         let table = special_bmp();
-        let mut v = View {
-            text: String::with_capacity(original.len()),
-            edits: Vec::new(),
-        };
-        // Unchanged stretches are copied whole.
+        let bytes = original.as_bytes();
+        let mut text = String::new();
+        let mut edits: Vec<Edit> = Vec::new();
+        // Bytes of the original before `copied` are in `text`.
         let mut copied = 0usize;
         let (mut prev, mut prev2) = ('\0', '\0');
-        // Noise right after a Chinese character: kept unless dropped.
-        let dropped = |b: usize, c: char, prev: char| {
-            mask & NOISE != 0 && is_noise(c) && is_cjk(prev) && noise_dropped(&original[b..], mask)
-        };
-        for (b, c0) in original.char_indices() {
+        let mut b = 0usize;
+        while b < bytes.len() {
+            let (c0, len) = decode(bytes, b);
             let u = c0 as u32;
             let mut c = c0;
             let mut flags = 0u8;
-            if c0.is_ascii() {
-                if dropped(b, c0, prev) {
-                    return None;
-                }
-                if mask & CASE != 0 && c0.is_ascii_uppercase() {
-                    c = c0.to_ascii_lowercase();
-                    flags = CASE;
-                }
-            } else if u > 0xFFFF || table[(u / 64) as usize] & (1 << (u % 64)) != 0 {
-                if (mask & NOISE != 0 && is_invisible(c0)) || dropped(b, c0, prev) {
-                    return None;
+            let mut end = b + len;
+            let special =
+                !c0.is_ascii() && (u > 0xFFFF || table[(u / 64) as usize] & (1 << (u % 64)) != 0);
+            if special {
+                if (mask & T2S != 0 && maybe_traditional(c0))
+                    || (mask & NOISE != 0 && is_invisible(c0))
+                {
+                    return Simple::Needs;
                 }
                 if mask & WIDTH != 0
                     && let Some(h) = half_width(c0)
                 {
                     c = h;
                     flags = WIDTH;
-                    if dropped(b, c, prev) {
-                        return None;
+                }
+            }
+            if mask & CASE != 0 && c.is_ascii_uppercase() {
+                c = c.to_ascii_lowercase();
+                flags |= CASE;
+            }
+            if mask & NOISE != 0
+                && (special || c.is_ascii())
+                && is_noise(c)
+                && is_cjk(prev)
+                && noise_dropped(&original[b..], mask)
+            {
+                // The noise goes; the Chinese character after it stands
+                // for the whole run.
+                match after_noise(&original[b..], mask) {
+                    Some((n, used)) if !(mask & T2S != 0 && maybe_traditional(n)) => {
+                        c = n;
+                        flags = NOISE;
+                        end = b + used;
                     }
-                    if mask & CASE != 0 && c.is_ascii_uppercase() {
-                        c = c.to_ascii_lowercase();
-                        flags |= CASE;
-                    }
+                    _ => return Simple::Needs,
                 }
             }
             if mask & REPEAT != 0 && c == prev && c == prev2 && is_cjk(c) {
-                return None;
+                return Simple::Needs;
             }
             if flags != 0 {
-                v.text.push_str(&original[copied..b]);
-                let at = v.text.len() as u32;
-                v.text.push(c);
-                copied = b + c0.len_utf8();
-                v.edits.push(Edit {
-                    view: (at, v.text.len() as u32),
-                    orig: (b as u32, copied as u32),
+                if text.capacity() == 0 {
+                    text.reserve(original.len());
+                }
+                text.push_str(&original[copied..b]);
+                let at = text.len() as u32;
+                text.push(c);
+                copied = end;
+                edits.push(Edit {
+                    view: (at, text.len() as u32),
+                    orig: (b as u32, end as u32),
                     flags,
                 });
             }
             (prev2, prev) = (prev, c);
+            b = end;
         }
-        v.text.push_str(&original[copied..]);
-        Some(v)
+        if edits.is_empty() {
+            return Simple::Unchanged;
+        }
+        text.push_str(&original[copied..]);
+        Simple::View(View { text, edits })
     }
 
     /// The view built character by character, with noise dropped and
@@ -498,6 +553,26 @@ fn noise_dropped(rest: &str, mask: u8) -> bool {
         }
     }
     false
+}
+
+/// The Chinese character that ends the noise run at the start of `rest`
+/// and the bytes up to its end; `None` when an invisible character is on
+/// the way (the general path handles those).
+fn after_noise(rest: &str, mask: u8) -> Option<(char, usize)> {
+    for (i, c) in rest.char_indices() {
+        if is_invisible(c) {
+            return None;
+        }
+        let h = if mask & WIDTH != 0 {
+            half_width(c).unwrap_or(c)
+        } else {
+            c
+        };
+        if !is_noise(h) {
+            return is_cjk(h).then_some((h, i + c.len_utf8()));
+        }
+    }
+    None
 }
 
 /// Drop runs of at most three noise characters between two Chinese
@@ -644,12 +719,26 @@ mod tests {
             "城建 -- 拆迁 —— 问题",
             "房　屋",
             "市 \u{200B}区",
+            "拆 迁 办 的 人",
+            "强 强 强拆",
+            "拆・迁",
+            "拆＊＿迁",
+            "拆 ＡＢ 迁",
+            "Ａ 拆 - 迁 Ｂ",
+            "拆·迁★办",
+            "拆 -- 迁 -- -- 办",
+            "补 偿 款 至今 没给",
         ];
         for t in texts {
-            for mask in [ALL & !T2S, WIDTH | CASE, NOISE, REPEAT, WIDTH | NOISE] {
+            for mask in [ALL, ALL & !T2S, WIDTH | CASE, NOISE, REPEAT, WIDTH | NOISE] {
                 let full = View::general(t, mask);
-                let Some(quick) = View::simple(t, mask) else {
-                    continue;
+                let quick = match View::simple(t, mask) {
+                    Simple::View(v) => v,
+                    Simple::Unchanged => View {
+                        text: t.to_string(),
+                        edits: Vec::new(),
+                    },
+                    Simple::Needs => continue,
                 };
                 assert_eq!(quick.text, full.text, "{t} {mask}");
                 for (a, _) in full.text.char_indices() {
@@ -661,8 +750,15 @@ mod tests {
                 }
             }
         }
-        assert!(View::simple("强 拆", ALL & !T2S).is_none());
-        assert!(View::simple("ＡＢＣ", ALL & !T2S).is_some());
+        assert!(matches!(View::simple("强 拆", ALL & !T2S), Simple::View(_)));
+        assert!(matches!(View::simple("强\u{200B}拆", ALL), Simple::Needs));
+        assert!(matches!(View::simple("强强强拆", ALL), Simple::Needs));
+        assert!(matches!(View::simple("房子被強拆", ALL), Simple::Needs));
+        assert!(matches!(
+            View::simple("ＡＢＣ", ALL & !T2S),
+            Simple::View(_)
+        ));
+        assert!(matches!(View::simple("房子被强拆", ALL), Simple::Unchanged));
     }
 
     #[test]
