@@ -68,7 +68,7 @@ fn bench(c: &mut Criterion) {
         EngineOptions {
             normalize: false,
             modality: false,
-            segment_all: false,
+            reference: false,
         },
     )
     .unwrap();

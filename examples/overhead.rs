@@ -32,7 +32,7 @@ fn main() {
     let plain = build(EngineOptions {
         normalize: false,
         modality: false,
-        segment_all: false,
+        reference: false,
     });
     let time = |e: &Engine| {
         let t = Instant::now();
@@ -43,12 +43,12 @@ fn main() {
     let norm_only = build(EngineOptions {
         normalize: true,
         modality: false,
-        segment_all: false,
+        reference: false,
     });
     let cues_only = build(EngineOptions {
         normalize: false,
         modality: true,
-        segment_all: false,
+        reference: false,
     });
     let (mut a, mut b, mut c, mut d) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {

@@ -31,6 +31,10 @@ const MAX_SPANS_PER_RULE: usize = 8;
 /// the term then holds the cue's kind bits.
 const CUE: u32 = u32::MAX;
 
+/// Marks an automaton pattern as a string some regex needs; the term
+/// then holds the regex's place in its group.
+const GATE: u32 = u32::MAX - 1;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Role {
     Any,
@@ -114,10 +118,11 @@ pub struct EngineOptions {
     pub normalize: bool,
     /// Read negation, hearsay and condition cues.
     pub modality: bool,
-    /// Segment every clause up front instead of only the clauses where a
-    /// `tokens` rule has a candidate (the reference path; results must be
-    /// identical).
-    pub segment_all: bool,
+    /// The reference path: segment every clause up front instead of only
+    /// the clauses where a `tokens` rule has a candidate, and run every
+    /// regex over the whole text instead of only where its required
+    /// strings occur. Results must be identical.
+    pub reference: bool,
 }
 
 impl Default for EngineOptions {
@@ -125,7 +130,7 @@ impl Default for EngineOptions {
         EngineOptions {
             normalize: true,
             modality: true,
-            segment_all: false,
+            reference: false,
         }
     }
 }
@@ -136,6 +141,11 @@ struct Group {
     ac: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     uses: Vec<Vec<TermUse>>,
     regex_rules: Vec<u32>,
+    /// Per regex rule: `Some(in_clause)` when it runs only where one of
+    /// its required strings occurs (see [`crate::literals`]).
+    gates: Vec<Option<bool>>,
+    /// Whether the automaton finds the language cues.
+    cues: bool,
     count_rules: Vec<u32>,
 }
 
@@ -413,6 +423,37 @@ impl Engine {
                     });
                 }
             }
+            let cues = options.modality && !patterns.is_empty();
+            let mut gates = Vec::with_capacity(regex_rules.len());
+            for (slot, &ri) in regex_rules.iter().enumerate() {
+                let RuleKind::Regex { regex } = &rules.rules[ri as usize].kind else {
+                    gates.push(None);
+                    continue;
+                };
+                // The strings are looked for on the view as they are.
+                let gate = crate::literals::gate(regex.as_str()).filter(|g| {
+                    g.literals
+                        .iter()
+                        .all(|l| normalize::normalize_term(l, mask) == *l)
+                });
+                let Some(gate) = gate else {
+                    gates.push(None);
+                    continue;
+                };
+                for l in gate.literals {
+                    let id = *index.entry(l.clone()).or_insert_with(|| {
+                        patterns.push(l);
+                        uses.push(Vec::new());
+                        patterns.len() - 1
+                    });
+                    uses[id].push(TermUse {
+                        rule: GATE,
+                        role: Role::Any,
+                        term: u16::try_from(slot).unwrap_or(u16::MAX),
+                    });
+                }
+                gates.push(Some(gate.in_clause));
+            }
             let ac = if patterns.is_empty() {
                 None
             } else {
@@ -432,6 +473,8 @@ impl Engine {
                 ac,
                 uses,
                 regex_rules,
+                gates,
+                cues,
                 count_rules,
             });
         }
@@ -700,49 +743,81 @@ impl Engine {
         let text = seen.text();
         let mut occs: Vec<Occ> = Vec::new();
         let mut cue_hits: Vec<(u8, usize, usize)> = Vec::new();
+        // (regex slot, start) of the strings the regexes need.
+        let mut gate_hits: Vec<(u16, usize)> = Vec::new();
         if let Some(ac) = &g.ac {
             for m in ac.find_overlapping_iter(text) {
                 for u in &g.uses[m.value() as usize] {
-                    if u.rule == CUE {
-                        cue_hits.push((u8::try_from(u.term).unwrap_or(0), m.start(), m.end()));
-                        continue;
+                    match u.rule {
+                        CUE => {
+                            cue_hits.push((u8::try_from(u.term).unwrap_or(0), m.start(), m.end()));
+                        }
+                        GATE => gate_hits.push((u.term, m.start())),
+                        _ => occs.push(Occ {
+                            rule: u.rule,
+                            role: u.role,
+                            term: u.term,
+                            start: m.start(),
+                            end: m.end(),
+                        }),
                     }
-                    occs.push(Occ {
-                        rule: u.rule,
-                        role: u.role,
-                        term: u.term,
-                        start: m.start(),
-                        end: m.end(),
-                    });
                 }
             }
         }
-        for &ri in &g.regex_rules {
+        let mut layout = Layout::new(text);
+        for (slot, &ri) in g.regex_rules.iter().enumerate() {
             if let RuleKind::Regex { regex } = &self.rules.rules[ri as usize].kind {
                 let t = self.clock();
-                for (k, m) in regex.find_iter(text).enumerate() {
-                    if m.start() == m.end() {
-                        continue;
+                let mut k = 0usize;
+                let mut scan = |from: usize, to: usize| {
+                    for m in regex.find_iter(&text[from..to]) {
+                        k += 1;
+                        if m.start() == m.end() {
+                            continue;
+                        }
+                        occs.push(Occ {
+                            rule: ri,
+                            role: Role::Any,
+                            term: u16::try_from(k - 1).unwrap_or(u16::MAX),
+                            start: from + m.start(),
+                            end: from + m.end(),
+                        });
                     }
-                    occs.push(Occ {
-                        rule: ri,
-                        role: Role::Any,
-                        term: u16::try_from(k).unwrap_or(u16::MAX),
-                        start: m.start(),
-                        end: m.end(),
-                    });
+                };
+                let needed = || {
+                    gate_hits
+                        .iter()
+                        .filter(move |h| usize::from(h.0) == slot)
+                        .map(|h| h.1)
+                };
+                let gate = g.gates.get(slot).copied().flatten();
+                match gate.filter(|_| !self.options.reference) {
+                    None => scan(0, text.len()),
+                    Some(_) if needed().next().is_none() => {}
+                    Some(false) => scan(0, text.len()),
+                    Some(true) => {
+                        // Every match lies inside one clause: run on the
+                        // clauses that hold a required string.
+                        let mut cs: Vec<usize> =
+                            needed().filter_map(|p| layout.clause_of(p)).collect();
+                        cs.sort_unstable();
+                        cs.dedup();
+                        for c in cs {
+                            let (a, b) = layout.clauses()[c];
+                            scan(a, b);
+                        }
+                    }
                 }
                 // Candidates are counted when the rule checks them below.
                 self.charge(ri as usize, t, 0, false);
             }
         }
-        let mut layout = Layout::new(text);
-        if self.options.segment_all {
+        if self.options.reference {
             for c in 0..layout.clauses().len() {
                 layout.tokens(&self.segmenter, c);
             }
         }
-        if g.ac.is_some() && self.options.modality {
+        if g.cues {
             layout.cues = Some(Cues::from_matches(cue_hits));
         }
         if !g.count_rules.is_empty() {

@@ -25,6 +25,7 @@ pub mod eval;
 pub mod explain;
 pub mod input;
 pub mod list;
+pub mod literals;
 pub mod modality;
 pub mod normalize;
 pub mod output;

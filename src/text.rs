@@ -6,7 +6,14 @@
 //! so segmenting a clause on its own gives exactly the tokens that
 //! segmenting the whole text gives for that clause.
 
-/// Whether `c` ends a clause.
+/// The characters that end a clause.
+pub const CLAUSE_BREAKS: [char; 35] = [
+    '，', '。', '！', '？', '；', '：', '、', '…', '“', '”', '‘', '’', '（', '）', '《', '》',
+    '【', '】', '「', '」', '『', '』', ',', '!', '?', ';', ':', '(', ')', '"', '\n', '\r', '\t',
+    ' ', '\u{3000}',
+];
+
+/// Whether `c` ends a clause (one of [`CLAUSE_BREAKS`]).
 pub fn is_clause_break(c: char) -> bool {
     matches!(
         c,
@@ -112,6 +119,15 @@ mod tests {
         assert_eq!(clause_of(&cl, 0), Some(0));
         assert_eq!(clause_of(&cl, t.find('补').unwrap()), Some(1));
         assert_eq!(clause_of(&cl, t.find('，').unwrap()), None);
+    }
+
+    #[test]
+    fn the_break_list_is_the_break_test() {
+        for u in 0..0x11000u32 {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(is_clause_break(c), CLAUSE_BREAKS.contains(&c), "{c:?}");
+            }
+        }
     }
 
     #[test]

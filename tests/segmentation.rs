@@ -1,5 +1,7 @@
 //! Lazy segmentation (only the clauses where a `tokens` rule has a
-//! candidate) gives exactly the results of segmenting every clause.
+//! candidate) and regexes run only where their required strings occur
+//! give exactly the results of segmenting every clause and running every
+//! regex over the whole text.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -44,6 +46,22 @@ boundary = "tokens"
 any = ["厂", "工地", "猪场"]
 near = ["污染", "臭", "烟", "排"]
 within = 4
+
+[[rule]]
+id = "TOK-004"
+description = "人数后跟诉求动词（正则，限于分句内）"
+target = "群体"
+kind = "regex"
+weight = 1
+pattern = '(?:[0-9]+|[一二两三四五六七八九十百千几]+)(?:多|余)?(?:户|名|人)[^，。！？、；：\s]{0,6}(?:上访|到|去|来)'
+
+[[rule]]
+id = "TOK-005"
+description = "补偿与金额（正则，可跨分句）"
+target = "城建拆迁"
+kind = "regex"
+weight = 1
+pattern = '(?:补偿|安置)[^。]{0,12}(?:元|万)'
 "#
         .into(),
     ));
@@ -52,12 +70,12 @@ within = 4
 }
 
 #[test]
-fn lazy_and_full_segmentation_give_identical_results() {
+fn lazy_and_reference_paths_give_identical_results() {
     let lazy = Engine::compile(rules()).unwrap();
     let full = Engine::compile_with(
         rules(),
         EngineOptions {
-            segment_all: true,
+            reference: true,
             ..EngineOptions::default()
         },
     )
@@ -73,6 +91,7 @@ fn lazy_and_full_segmentation_give_identical_results() {
         .collect();
     assert_eq!(cases.len(), 3000);
     let mut token_hits = 0;
+    let mut regex_hits = 0;
     for c in &cases {
         let a = lazy.triage(c);
         let b = full.triage(c);
@@ -82,7 +101,13 @@ fn lazy_and_full_segmentation_give_identical_results() {
             .iter()
             .filter(|e| e.rule.starts_with("TOK-"))
             .count();
+        regex_hits += a
+            .evidence
+            .iter()
+            .filter(|e| ["TOK-004", "TOK-005", "REP-002", "CJ-005"].contains(&e.rule.as_str()))
+            .count();
     }
     // The token rules do fire, so the comparison means something.
     assert!(token_hits > 1000, "only {token_hits} token-rule hits");
+    assert!(regex_hits > 300, "only {regex_hits} regex-rule hits");
 }
