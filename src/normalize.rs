@@ -286,28 +286,6 @@ enum Simple {
     Needs,
 }
 
-/// The character starting at byte `i` of valid UTF-8 and its length.
-fn decode(b: &[u8], i: usize) -> (char, usize) {
-    let b0 = u32::from(b[i]);
-    let cont = |k: usize| u32::from(b[i + k]) & 0x3F;
-    let (u, len) = if b0 < 0x80 {
-        (b0, 1)
-    } else if b0 < 0xE0 {
-        (((b0 & 0x1F) << 6) | cont(1), 2)
-    } else if b0 < 0xF0 {
-        (((b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
-    } else {
-        (
-            ((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
-            4,
-        )
-    };
-    (
-        char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER),
-        len,
-    )
-}
-
 impl View {
     /// The view of `original` under `mask`, or `None` when normalising
     /// would change nothing (the text can then be matched as it is).
@@ -348,7 +326,7 @@ impl View {
         let (mut prev, mut prev2) = ('\0', '\0');
         let mut b = 0usize;
         while b < bytes.len() {
-            let (c0, len) = decode(bytes, b);
+            let (c0, len) = crate::text::char_at(bytes, b);
             let u = c0 as u32;
             let mut c = c0;
             let mut flags = 0u8;

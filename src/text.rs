@@ -54,6 +54,30 @@ pub fn is_clause_break(c: char) -> bool {
     )
 }
 
+/// The character that starts at byte `i` of valid UTF-8 text, and its
+/// length in bytes. Scans that look at every character use this rather
+/// than `char_indices`: the text is known to be valid, so no checks.
+pub fn char_at(b: &[u8], i: usize) -> (char, usize) {
+    let b0 = u32::from(b[i]);
+    let cont = |k: usize| u32::from(b[i + k]) & 0x3F;
+    let (u, len) = if b0 < 0x80 {
+        (b0, 1)
+    } else if b0 < 0xE0 {
+        (((b0 & 0x1F) << 6) | cont(1), 2)
+    } else if b0 < 0xF0 {
+        (((b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        (
+            ((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        )
+    };
+    (
+        char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER),
+        len,
+    )
+}
+
 /// Byte ranges of the clauses of `text` (separators excluded, empty
 /// clauses dropped), in order.
 pub fn clauses(text: &str) -> Vec<(usize, usize)> {
@@ -128,6 +152,23 @@ mod tests {
                 assert_eq!(is_clause_break(c), CLAUSE_BREAKS.contains(&c), "{c:?}");
             }
         }
+    }
+
+    #[test]
+    fn characters_are_read_as_std_reads_them() {
+        let t = "a½中𠀀，\n";
+        let b = t.as_bytes();
+        let mine: Vec<(usize, char)> = {
+            let mut v = Vec::new();
+            let mut i = 0;
+            while i < b.len() {
+                let (c, len) = char_at(b, i);
+                v.push((i, c));
+                i += len;
+            }
+            v
+        };
+        assert_eq!(mine, t.char_indices().collect::<Vec<_>>());
     }
 
     #[test]
