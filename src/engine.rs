@@ -798,13 +798,17 @@ impl Engine {
                     Some(true) => {
                         // Every match lies inside one clause: run on the
                         // clauses that hold a required string.
-                        let mut cs: Vec<usize> =
-                            needed().filter_map(|p| layout.clause_of(p)).collect();
-                        cs.sort_unstable();
-                        cs.dedup();
-                        for c in cs {
-                            let (a, b) = layout.clauses()[c];
-                            scan(a, b);
+                        let mut at: Vec<usize> = needed().collect();
+                        at.sort_unstable();
+                        let mut done = 0;
+                        for p in at {
+                            if p < done {
+                                continue;
+                            }
+                            if let Some((a, b)) = text::clause_around(text, p) {
+                                scan(a, b);
+                                done = b;
+                            }
                         }
                     }
                 }

@@ -97,6 +97,25 @@ pub fn clauses(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The clause (as [`clauses`] gives it) that contains byte `pos`, found
+/// by looking only at the characters around it; `None` at a separator.
+pub fn clause_around(text: &str, pos: usize) -> Option<(usize, usize)> {
+    let after = text.get(pos..)?;
+    if after.chars().next().is_none_or(is_clause_break) {
+        return None;
+    }
+    let start = text[..pos]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| is_clause_break(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let end = after
+        .char_indices()
+        .find(|&(_, c)| is_clause_break(c))
+        .map_or(text.len(), |(i, _)| pos + i);
+    Some((start, end))
+}
+
 /// Whether `c` ends a sentence.
 pub fn is_sentence_break(c: char) -> bool {
     matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n' | '\r')
@@ -169,6 +188,21 @@ mod tests {
             v
         };
         assert_eq!(mine, t.char_indices().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_clause_around_a_byte_is_the_clause_that_holds_it() {
+        let t = "房子被拆了，补偿没给!\n\n我们去了三次 a，";
+        let all = clauses(t);
+        for (i, _) in t.char_indices() {
+            assert_eq!(
+                clause_around(t, i),
+                clause_of(&all, i).map(|c| all[c]),
+                "{i}"
+            );
+        }
+        assert_eq!(clause_around(t, t.len()), None);
+        assert_eq!(clause_around("", 0), None);
     }
 
     #[test]
