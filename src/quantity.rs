@@ -113,11 +113,13 @@ fn eval(toks: &[Tok], hi: bool) -> u64 {
 /// range (三四十, 十七八), the prefixes 近/将近/上/好/约/大约 and the
 /// suffixes 多/余/来/左右.
 pub fn parse_number(s: &str) -> Option<(u32, u32, usize)> {
-    for (word, lo, hi) in [
+    let first = s.chars().next()?;
+    let idioms = [
         ("成百上千", 100u32, 1999u32),
         ("成千上万", 1000, 99_999),
         ("上千上万", 1000, 99_999),
-    ] {
+    ];
+    for (word, lo, hi) in idioms.into_iter().filter(|_| matches!(first, '成' | '上')) {
         if s.starts_with(word) {
             return Some((lo, hi, word.len()));
         }
@@ -125,7 +127,7 @@ pub fn parse_number(s: &str) -> Option<(u32, u32, usize)> {
     let mut rest = s;
     let mut near = false;
     let mut upward = false;
-    for p in [
+    let prefixes = [
         "将近",
         "接近",
         "大约",
@@ -135,7 +137,9 @@ pub fn parse_number(s: &str) -> Option<(u32, u32, usize)> {
         "近",
         "好",
         "上",
-    ] {
+    ];
+    let may_have_prefix = !first.is_ascii_digit() && !tables().has(NUMERAL, first);
+    for p in prefixes.into_iter().filter(|_| may_have_prefix) {
         if let Some(r) = rest.strip_prefix(p) {
             match p {
                 "将近" | "接近" | "近" => near = true,
@@ -173,7 +177,7 @@ pub fn parse_number(s: &str) -> Option<(u32, u32, usize)> {
             last_place = 1;
         }
     } else {
-        let mut toks: Vec<Tok> = Vec::new();
+        let mut toks: Vec<Tok> = Vec::with_capacity(8);
         let mut used = 0;
         let mut chars = rest.char_indices().peekable();
         let mut placeholder = false;
