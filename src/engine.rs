@@ -430,13 +430,7 @@ impl Engine {
                     gates.push(None);
                     continue;
                 };
-                // The strings are looked for on the view as they are.
-                let gate = crate::literals::gate(regex.as_str()).filter(|g| {
-                    g.literals
-                        .iter()
-                        .all(|l| normalize::normalize_term(l, mask) == *l)
-                });
-                let Some(gate) = gate else {
+                let Some(gate) = crate::literals::gate_on_view(regex.as_str(), mask) else {
                     gates.push(None);
                     continue;
                 };

@@ -211,6 +211,22 @@ pub fn explain_rule(engine: &Engine, rule: &Rule) -> String {
         }
         RuleKind::Regex { regex } => {
             let _ = writeln!(s, "类型：正则（{boundary}）\n模式：{}", regex.as_str());
+            let _ = match crate::literals::gate_on_view(regex.as_str(), rule.normalize) {
+                Some(g) if g.in_clause => writeln!(
+                    s,
+                    "运行范围：只在含有 {} 之一的分句中运行",
+                    g.literals.join("、")
+                ),
+                Some(g) => writeln!(
+                    s,
+                    "运行范围：只在含有 {} 之一的案件中运行",
+                    g.literals.join("、")
+                ),
+                None => writeln!(
+                    s,
+                    "运行范围：每个案件全文运行（找不到每次命中都必含的字词；写出固定的字词能让它更快）"
+                ),
+            };
         }
         RuleKind::Count {
             at_least,

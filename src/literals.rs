@@ -12,6 +12,17 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 
 use crate::text;
 
+/// The gate of `pattern` when the regex runs on a view normalised with
+/// `mask`: the strings are looked for on the view as they are, so a set
+/// that normalising would change is not used.
+pub fn gate_on_view(pattern: &str, mask: u8) -> Option<Gate> {
+    gate(pattern).filter(|g| {
+        g.literals
+            .iter()
+            .all(|l| crate::normalize::normalize_term(l, mask) == *l)
+    })
+}
+
 /// Sets costlier than this (about twenty single characters) are not
 /// worth looking for: the regex then runs on every text.
 const MAX_COST: u32 = 2_000;

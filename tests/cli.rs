@@ -304,6 +304,14 @@ fn explain_shows_scores_highlights_and_a_ledger_that_adds_up() {
     let o = triage(&["explain", "--rule", "SKP-001"]);
     assert!(stdout(&o).contains("进京"), "{}", stdout(&o));
     assert!(stdout(&o).contains("skip_level.toml"));
+
+    // A regex rule says where it runs.
+    let o = triage(&["explain", "--rule", "KQ-003"]);
+    assert!(
+        stdout(&o).contains("运行范围：只在含有 每人每年 之一的分句中运行"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
