@@ -82,8 +82,63 @@ fn half_width(c: char) -> Option<char> {
 const BMP_CJK_START: u32 = 0x3400;
 const BMP_CJK_END: u32 = 0xFAFF;
 
-/// Characters that fast2s converts only inside certain words (看著 → 看着).
-const CONTEXT_T2S: [char; 7] = ['藉', '著', '苧', '闔', '鍾', '讎', '畫'];
+/// Characters that fast2s converts only inside certain words (看著 → 看着)
+/// or keeps inside certain words (乾隆): their conversion depends on the
+/// neighbours, so only the general path converts them.
+const CONTEXT_T2S: [char; 15] = [
+    '藉', '著', '苧', '闔', '鍾', '讎', '畫', '兒', '覆', '夥', '瞭', '麽', '幺', '於', '乾',
+];
+
+/// Every other traditional character of the Basic Multilingual Plane and
+/// the simplified character fast2s turns it into on its own, sorted.
+fn t2s_map() -> &'static [(char, char)] {
+    static MAP: std::sync::OnceLock<Vec<(char, char)>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut buf = [0u8; 4];
+        (BMP_CJK_START..=BMP_CJK_END)
+            .filter_map(char::from_u32)
+            .filter(|c| is_cjk(*c) && !CONTEXT_T2S.contains(c))
+            .filter_map(|c| {
+                let out = fast2s::convert(c.encode_utf8(&mut buf));
+                let mut out = out.chars();
+                match (out.next(), out.next()) {
+                    (Some(s), None) if s != c => Some((c, s)),
+                    _ => None,
+                }
+            })
+            .collect()
+    })
+}
+
+/// The conversion of the character at `original[b..b + len]`, which
+/// depends on the characters right before and after it: fast2s converts
+/// the three of them and the middle one is taken, as converting the whole
+/// text would give it.
+fn t2s_in_context(original: &str, b: usize, len: usize) -> char {
+    let start = original[..b]
+        .char_indices()
+        .next_back()
+        .map_or(b, |(i, _)| i);
+    let end = original[b + len..]
+        .chars()
+        .next()
+        .map_or(b + len, |n| b + len + n.len_utf8());
+    let at = usize::from(start < b);
+    let window = fast2s::convert(&original[start..end]);
+    window
+        .chars()
+        .nth(at)
+        .unwrap_or(char::REPLACEMENT_CHARACTER)
+}
+
+/// The simplified form of a traditional character whose conversion does
+/// not depend on its neighbours.
+fn t2s_alone(c: char) -> Option<char> {
+    let map = t2s_map();
+    map.binary_search_by_key(&c, |&(t, _)| t)
+        .ok()
+        .map(|i| map[i].1)
+}
 
 /// Bitset of the characters the traditional → simplified step may change,
 /// built once per process.
@@ -115,6 +170,7 @@ fn t2s_chars() -> &'static [u64] {
 /// Build the per-process tables now rather than on the first case.
 pub fn warm() {
     let _ = special_bmp();
+    let _ = t2s_map();
 }
 
 fn maybe_traditional(c: char) -> bool {
@@ -313,9 +369,11 @@ impl View {
     }
 
     /// One pass over the text that builds the view when every change is
-    /// one character for one character (case, full width): no character
-    /// that could be traditional, nothing dropped or collapsed. Unchanged
-    /// stretches are copied whole; nothing is allocated for clean text.
+    /// one character for one character (traditional characters whose
+    /// conversion does not depend on their neighbours, case, full width,
+    /// noise dropped before a Chinese character): nothing collapsed, no
+    /// invisible characters. Unchanged stretches are copied whole; nothing
+    /// is allocated for clean text.
     fn simple(original: &str, mask: u8) -> Simple {
         let table = special_bmp();
         let bytes = original.as_bytes();
@@ -334,12 +392,25 @@ impl View {
             let special =
                 !c0.is_ascii() && (u > 0xFFFF || table[(u / 64) as usize] & (1 << (u % 64)) != 0);
             if special {
-                if (mask & T2S != 0 && maybe_traditional(c0))
-                    || (mask & NOISE != 0 && is_invisible(c0))
-                {
+                if mask & NOISE != 0 && is_invisible(c0) {
                     return Simple::Needs;
                 }
-                if mask & WIDTH != 0
+                if mask & T2S != 0 && maybe_traditional(c0) {
+                    // Converted here when its neighbours do not matter.
+                    match t2s_alone(c0) {
+                        Some(s) => {
+                            c = s;
+                            flags = T2S;
+                        }
+                        None if CONTEXT_T2S.contains(&c0) => {
+                            c = t2s_in_context(original, b, len);
+                            if c != c0 {
+                                flags = T2S;
+                            }
+                        }
+                        None => return Simple::Needs,
+                    }
+                } else if mask & WIDTH != 0
                     && let Some(h) = half_width(c0)
                 {
                     c = h;
@@ -706,6 +777,22 @@ mod tests {
             "拆·迁★办",
             "拆 -- 迁 -- -- 办",
             "补 偿 款 至今 没给",
+            "我們的房屋被強拆，補償款ＡＢＣ沒到位",
+            "強 拆 補*償",
+            "乾隆年間的乾貨",
+            "看著他們",
+            "強強強拆",
+            "強强强拆",
+            "國 國 國",
+            "𠀀強",
+            "著名",
+            "看著",
+            "看著著",
+            "他看著，乾隆",
+            "慰藉和藉口",
+            "計畫與畫面",
+            "答覆 覆蓋",
+            "幺麽",
         ];
         for t in texts {
             for mask in [ALL, ALL & !T2S, WIDTH | CASE, NOISE, REPEAT, WIDTH | NOISE] {
@@ -731,12 +818,50 @@ mod tests {
         assert!(matches!(View::simple("强 拆", ALL & !T2S), Simple::View(_)));
         assert!(matches!(View::simple("强\u{200B}拆", ALL), Simple::Needs));
         assert!(matches!(View::simple("强强强拆", ALL), Simple::Needs));
-        assert!(matches!(View::simple("房子被強拆", ALL), Simple::Needs));
+        assert!(matches!(View::simple("房子被強拆", ALL), Simple::View(_)));
+        assert!(matches!(View::simple("看著", ALL), Simple::View(_)));
+        assert!(matches!(View::simple("显著", ALL), Simple::Unchanged));
+        assert!(matches!(View::simple("𠀀", ALL), Simple::Needs));
         assert!(matches!(
             View::simple("ＡＢＣ", ALL & !T2S),
             Simple::View(_)
         ));
         assert!(matches!(View::simple("房子被强拆", ALL), Simple::Unchanged));
+    }
+
+    #[test]
+    fn the_quick_path_agrees_on_random_mixtures() {
+        // Traditional (some converted only in context), simplified, noise,
+        // full width, case, invisible characters, breaks.
+        let alphabet: Vec<char> = "強拆补償著看乾隆藉口於畫計覆答幺麽國国房屋被 *-·★＊＿ＡＢａb1１\u{200B}\u{3000}，。我们"
+            .chars()
+            .collect();
+        let mut rng = crate::corpus::Rng::new(7);
+        for _ in 0..20_000 {
+            let n = 1 + rng.below(12);
+            let t: String = (0..n)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            for mask in [ALL, ALL & !T2S, T2S, T2S | NOISE, WIDTH | CASE | NOISE] {
+                let full = View::general(&t, mask);
+                let quick = match View::simple(&t, mask) {
+                    Simple::View(v) => v,
+                    Simple::Unchanged => View {
+                        text: t.clone(),
+                        edits: Vec::new(),
+                    },
+                    Simple::Needs => continue,
+                };
+                assert_eq!(quick.text, full.text, "{t:?} {mask}");
+                for (a, _) in full.text.char_indices() {
+                    for (b, _) in full.text[a..].char_indices().skip(1) {
+                        let b = a + b;
+                        assert_eq!(quick.original_span(a, b), full.original_span(a, b), "{t:?}");
+                        assert_eq!(quick.changes(a, b), full.changes(a, b), "{t:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
