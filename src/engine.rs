@@ -135,6 +135,30 @@ impl Default for EngineOptions {
     }
 }
 
+/// The patterns of a group's automaton and who uses each.
+#[derive(Default)]
+struct Patterns {
+    patterns: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+    uses: Vec<Vec<TermUse>>,
+}
+
+impl Patterns {
+    /// Add one use of `term` (a new pattern the first time it is seen).
+    fn add(&mut self, term: String, u: TermUse) {
+        let id = match self.index.get(&term) {
+            Some(&id) => id,
+            None => {
+                self.index.insert(term.clone(), self.patterns.len());
+                self.patterns.push(term);
+                self.uses.push(Vec::new());
+                self.patterns.len() - 1
+            }
+        };
+        self.uses[id].push(u);
+    }
+}
+
 /// The rules that share one normalisation.
 struct Group {
     mask: u8,
@@ -367,9 +391,7 @@ impl Engine {
         distinct.dedup();
         let mut groups = Vec::new();
         for mask in distinct {
-            let mut patterns: Vec<String> = Vec::new();
-            let mut index: std::collections::HashMap<String, usize> = Default::default();
-            let mut uses: Vec<Vec<TermUse>> = Vec::new();
+            let mut pats = Patterns::default();
             let mut regex_rules = Vec::new();
             let mut count_rules = Vec::new();
             for (ri, rule) in rules.rules.iter().enumerate() {
@@ -379,17 +401,13 @@ impl Engine {
                 let rule_id = u32::try_from(ri).unwrap_or(u32::MAX);
                 let mut add_all = |terms: &[String], role: Role| {
                     for (ti, t) in terms.iter().enumerate() {
-                        let term = normalize::normalize_term(t, mask);
-                        let id = *index.entry(term.clone()).or_insert_with(|| {
-                            patterns.push(term);
-                            uses.push(Vec::new());
-                            patterns.len() - 1
-                        });
-                        uses[id].push(TermUse {
+                        let term = u16::try_from(ti).unwrap_or(u16::MAX);
+                        let u = TermUse {
                             rule: rule_id,
                             role,
-                            term: u16::try_from(ti).unwrap_or(u16::MAX),
-                        });
+                            term,
+                        };
+                        pats.add(normalize::normalize_term(t, mask), u);
                     }
                 };
                 match &rule.kind {
@@ -408,51 +426,42 @@ impl Engine {
             }
             // The language cues ride in the same automaton: one pass over
             // the text finds both.
-            if options.modality && !patterns.is_empty() {
+            if options.modality && !pats.patterns.is_empty() {
                 for (word, kind) in cue_words.words() {
-                    let term = normalize::normalize_term(word, mask);
-                    let id = *index.entry(term.clone()).or_insert_with(|| {
-                        patterns.push(term);
-                        uses.push(Vec::new());
-                        patterns.len() - 1
-                    });
-                    uses[id].push(TermUse {
+                    let u = TermUse {
                         rule: CUE,
                         role: Role::Any,
                         term: u16::from(kind),
-                    });
+                    };
+                    pats.add(normalize::normalize_term(word, mask), u);
                 }
             }
-            let cues = options.modality && !patterns.is_empty();
+            let cues = options.modality && !pats.patterns.is_empty();
             let mut gates = Vec::with_capacity(regex_rules.len());
             for (slot, &ri) in regex_rules.iter().enumerate() {
-                let RuleKind::Regex { regex } = &rules.rules[ri as usize].kind else {
-                    gates.push(None);
-                    continue;
+                let gate = match &rules.rules[ri as usize].kind {
+                    RuleKind::Regex { regex } => {
+                        crate::literals::gate_on_view(regex.as_str(), mask)
+                    }
+                    _ => None,
                 };
-                let Some(gate) = crate::literals::gate_on_view(regex.as_str(), mask) else {
-                    gates.push(None);
-                    continue;
-                };
-                for l in gate.literals {
-                    let id = *index.entry(l.clone()).or_insert_with(|| {
-                        patterns.push(l);
-                        uses.push(Vec::new());
-                        patterns.len() - 1
-                    });
-                    uses[id].push(TermUse {
+                if let Some(g) = &gate {
+                    let u = TermUse {
                         rule: GATE,
                         role: Role::Any,
                         term: u16::try_from(slot).unwrap_or(u16::MAX),
-                    });
+                    };
+                    for l in &g.literals {
+                        pats.add(l.clone(), u);
+                    }
                 }
-                gates.push(Some(gate.in_clause));
+                gates.push(gate.map(|g| g.in_clause));
             }
-            let ac = if patterns.is_empty() {
+            let ac = if pats.patterns.is_empty() {
                 None
             } else {
                 Some(
-                    CharwiseDoubleArrayAhoCorasick::<u32>::new(&patterns).map_err(|e| {
+                    CharwiseDoubleArrayAhoCorasick::<u32>::new(&pats.patterns).map_err(|e| {
                         vec![Diagnostic::file_level(
                             "E005",
                             &rules.source.origin,
@@ -465,7 +474,7 @@ impl Engine {
             groups.push(Group {
                 mask,
                 ac,
-                uses,
+                uses: pats.uses,
                 regex_rules,
                 gates,
                 cues,

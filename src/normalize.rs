@@ -421,16 +421,12 @@ impl View {
                 c = c.to_ascii_lowercase();
                 flags |= CASE;
             }
-            if mask & NOISE != 0
-                && (special || c.is_ascii())
-                && is_noise(c)
-                && is_cjk(prev)
-                && noise_dropped(&original[b..], mask)
-            {
-                // The noise goes; the Chinese character after it stands
+            if mask & NOISE != 0 && (special || c.is_ascii()) && is_noise(c) && is_cjk(prev) {
+                // Dropped noise goes; the Chinese character after it stands
                 // for the whole run.
-                match after_noise(&original[b..], mask) {
-                    Some((n, used)) if !(mask & T2S != 0 && maybe_traditional(n)) => {
+                match noise_run(&original[b..], mask) {
+                    NoiseRun::Kept => {}
+                    NoiseRun::Dropped(n, used) if !(mask & T2S != 0 && maybe_traditional(n)) => {
                         c = n;
                         flags = NOISE;
                         end = b + used;
@@ -578,39 +574,23 @@ impl View {
     }
 }
 
-/// Whether the noise at the start of `rest` (right after a Chinese
-/// character) is a run that [`drop_noise`] drops: at most three noise
-/// characters and then a Chinese one. An invisible character on the way
-/// answers yes, since those are removed before noise is looked at.
-fn noise_dropped(rest: &str, mask: u8) -> bool {
-    let mut run = 0;
-    for c in rest.chars() {
-        if is_invisible(c) {
-            return true;
-        }
-        let c = if mask & WIDTH != 0 {
-            half_width(c).unwrap_or(c)
-        } else {
-            c
-        };
-        if !is_noise(c) {
-            return is_cjk(c);
-        }
-        run += 1;
-        if run > 3 {
-            return false;
-        }
-    }
-    false
+/// What becomes of the noise run at the start of `rest` (right after a
+/// Chinese character).
+enum NoiseRun {
+    /// Kept: longer than three characters, or not followed by a Chinese one.
+    Kept,
+    /// Dropped by [`drop_noise`]: the Chinese character after it, and the
+    /// bytes up to that character's end.
+    Dropped(char, usize),
+    /// An invisible character on the way: those are removed before noise
+    /// is looked at, so only the general path can tell.
+    Invisible,
 }
 
-/// The Chinese character that ends the noise run at the start of `rest`
-/// and the bytes up to its end; `None` when an invisible character is on
-/// the way (the general path handles those).
-fn after_noise(rest: &str, mask: u8) -> Option<(char, usize)> {
-    for (i, c) in rest.char_indices() {
+fn noise_run(rest: &str, mask: u8) -> NoiseRun {
+    for (run, (i, c)) in rest.char_indices().enumerate() {
         if is_invisible(c) {
-            return None;
+            return NoiseRun::Invisible;
         }
         let h = if mask & WIDTH != 0 {
             half_width(c).unwrap_or(c)
@@ -618,10 +598,17 @@ fn after_noise(rest: &str, mask: u8) -> Option<(char, usize)> {
             c
         };
         if !is_noise(h) {
-            return is_cjk(h).then_some((h, i + c.len_utf8()));
+            return if is_cjk(h) {
+                NoiseRun::Dropped(h, i + c.len_utf8())
+            } else {
+                NoiseRun::Kept
+            };
+        }
+        if run >= 3 {
+            return NoiseRun::Kept;
         }
     }
-    None
+    NoiseRun::Kept
 }
 
 /// Drop runs of at most three noise characters between two Chinese
