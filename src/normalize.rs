@@ -204,12 +204,6 @@ fn special_bmp() -> &'static [u64] {
     })
 }
 
-/// Whether `View::new(text, mask)` could change anything: a quick scan
-/// that lets clean text (most of it) skip building a view.
-pub fn needs_view(text: &str, mask: u8) -> bool {
-    view_steps(text, mask) != 0
-}
-
 /// The steps of `mask` that building a view of `text` needs: none for
 /// clean text, and no traditional → simplified conversion (the costly
 /// step) when no character could be traditional. The view built with the
