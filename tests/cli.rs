@@ -27,21 +27,29 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `triage run ARGS --out DIR` into a new temporary directory, checked
+/// for the exit code `code`.
+fn run_into(args: &[&str], code: i32) -> (tempfile::TempDir, Output) {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap().to_string();
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend(["--out", dir.as_str()]);
+    let o = triage(&all);
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+    (out, o)
+}
+
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 #[test]
 fn run_on_the_bundled_sample_writes_every_output() {
-    let out = tempfile::tempdir().unwrap();
-    let o = triage(&[
-        "run",
-        "corpora/sample/cases.jsonl",
-        "corpora/sample/cases_gbk.csv",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (out, o) = run_into(
+        &["corpora/sample/cases.jsonl", "corpora/sample/cases_gbk.csv"],
+        0,
+    );
     for f in [
         "warnings.jsonl",
         "warnings.csv",
@@ -109,14 +117,7 @@ fn run_on_the_bundled_sample_writes_every_output() {
 
 #[test]
 fn malformed_records_are_rejected_with_line_numbers_and_accounted_for() {
-    let out = tempfile::tempdir().unwrap();
-    let o = triage(&[
-        "run",
-        "tests/data/mixed.jsonl",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let (out, o) = run_into(&["tests/data/mixed.jsonl"], 3);
     let err = stderr(&o);
     assert!(err.contains("读入 9，研判 3，拒收 6"), "{err}");
     let rejects: Vec<serde_json::Value> = read(&out.path().join("rejects.jsonl"))
@@ -211,15 +212,7 @@ fn results_do_not_depend_on_thread_count() {
 
 #[test]
 fn masking_hides_id_and_phone_numbers() {
-    let out = tempfile::tempdir().unwrap();
-    let o = triage(&[
-        "run",
-        "tests/golden/triage/input.jsonl",
-        "--mask",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (out, o) = run_into(&["tests/golden/triage/input.jsonl", "--mask"], 0);
     let list = read(&out.path().join("warnings.jsonl")) + &read(&out.path().join("warnings.csv"));
     assert!(!list.contains("110101199001011234"));
     assert!(list.contains("110101********1234"));
@@ -227,14 +220,7 @@ fn masking_hides_id_and_phone_numbers() {
 
 #[test]
 fn golden_list_for_a_small_fixed_input() {
-    let out = tempfile::tempdir().unwrap();
-    let o = triage(&[
-        "run",
-        "tests/golden/triage/input.jsonl",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (out, o) = run_into(&["tests/golden/triage/input.jsonl"], 0);
     let golden = root().join("tests/golden/triage");
     let update = std::env::var_os("UPDATE_GOLDENFILES").is_some();
     for f in ["warnings.jsonl", "warnings.csv", "summary.md"] {
@@ -490,15 +476,7 @@ fn generate_evaluate_compare_and_tune() {
 /// `--profile` lists the rules that cost most time and match most.
 #[test]
 fn profiles_rules_in_run_and_check() {
-    let out = tempfile::tempdir().unwrap();
-    let o = triage(&[
-        "run",
-        "corpora/sample/cases.jsonl",
-        "--profile",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (out, o) = run_into(&["corpora/sample/cases.jsonl", "--profile"], 0);
     let md = read(&out.path().join("profile.md"));
     assert!(md.contains("| 规则 | 耗时（毫秒）"), "{md}");
     assert!(
