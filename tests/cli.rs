@@ -46,7 +46,7 @@ fn read(p: &Path) -> String {
 
 #[test]
 fn run_on_the_bundled_sample_writes_every_output() {
-    let (out, o) = run_into(
+    let (out, _) = run_into(
         &["corpora/sample/cases.jsonl", "corpora/sample/cases_gbk.csv"],
         0,
     );
@@ -212,7 +212,7 @@ fn results_do_not_depend_on_thread_count() {
 
 #[test]
 fn masking_hides_id_and_phone_numbers() {
-    let (out, o) = run_into(&["tests/golden/triage/input.jsonl", "--mask"], 0);
+    let (out, _) = run_into(&["tests/golden/triage/input.jsonl", "--mask"], 0);
     let list = read(&out.path().join("warnings.jsonl")) + &read(&out.path().join("warnings.csv"));
     assert!(!list.contains("110101199001011234"));
     assert!(list.contains("110101********1234"));
@@ -220,7 +220,7 @@ fn masking_hides_id_and_phone_numbers() {
 
 #[test]
 fn golden_list_for_a_small_fixed_input() {
-    let (out, o) = run_into(&["tests/golden/triage/input.jsonl"], 0);
+    let (out, _) = run_into(&["tests/golden/triage/input.jsonl"], 0);
     let golden = root().join("tests/golden/triage");
     let update = std::env::var_os("UPDATE_GOLDENFILES").is_some();
     for f in ["warnings.jsonl", "warnings.csv", "summary.md"] {
