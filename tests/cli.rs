@@ -476,7 +476,7 @@ fn generate_evaluate_compare_and_tune() {
 /// `--profile` lists the rules that cost most time and match most.
 #[test]
 fn profiles_rules_in_run_and_check() {
-    let (out, o) = run_into(&["corpora/sample/cases.jsonl", "--profile"], 0);
+    let (out, _) = run_into(&["corpora/sample/cases.jsonl", "--profile"], 0);
     let md = read(&out.path().join("profile.md"));
     assert!(md.contains("| 规则 | 耗时（毫秒）"), "{md}");
     assert!(
