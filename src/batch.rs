@@ -210,7 +210,11 @@ pub fn run(
         result.counts.read,
         result.counts.triaged + result.counts.rejected
     );
-    let summary = crate::output::summary(&result.tally, result.counts, &classes);
+    let families: Vec<(String, Option<crate::rules::Family>)> = classes
+        .iter()
+        .map(|c| (c.clone(), scoring.family_of(c)))
+        .collect();
+    let summary = crate::output::summary(&result.tally, result.counts, &families);
     crate::output::write_atomic(&out.join("summary.md"), summary.as_bytes())?;
     Ok(result)
 }

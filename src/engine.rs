@@ -1235,6 +1235,7 @@ impl Engine {
                 }
             })
             .collect();
+        crate::score::crisis_reason(&self.rules.scoring, &mut v);
         v.negated = m
             .negated
             .iter()

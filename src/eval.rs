@@ -38,6 +38,12 @@ pub struct GoldLabel {
     /// Signals present.
     #[serde(default)]
     pub signals: Option<Vec<String>>,
+    /// Whether the case is a crisis (credible self-harm language).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crisis: Option<bool>,
+    /// Source (源头) tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
 }
 
 /// How another dataset's labels map to ours (`--labels MAP.toml`).
@@ -139,6 +145,8 @@ fn labeled_from_json(
                 warn: None,
                 tier: None,
                 signals: None,
+                crisis: None,
+                sources: None,
             }
         }
     };
@@ -209,6 +217,23 @@ pub struct TierMetrics {
     pub precision: f64,
     /// Recall.
     pub recall: f64,
+}
+
+/// Crisis-flag precision and recall.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrisisMetrics {
+    /// Gold crisis cases.
+    pub gold: usize,
+    /// Cases flagged.
+    pub predicted: usize,
+    /// Both.
+    pub correct: usize,
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// Gold crisis cases that were flagged and put in 红 (the flag's promise).
+    pub red: usize,
 }
 
 /// One point of the threshold sweep.
@@ -294,6 +319,13 @@ pub struct Report {
     pub tiers: Vec<TierMetrics>,
     /// Threshold sweep (empty without warning labels).
     pub sweep: Vec<SweepPoint>,
+    /// Cases labeled calm (蓝 or 无) that came out 橙 or 红 (`None` without
+    /// warning labels).
+    pub calm_above_yellow: Option<usize>,
+    /// The crisis flag (`None` when the corpus has no crisis labels).
+    pub crisis: Option<CrisisMetrics>,
+    /// Per source tag (empty when the corpus has no source labels).
+    pub sources: Vec<ClassMetrics>,
     /// Per-rule statistics.
     pub rules: Vec<RuleStats>,
     /// Rules that never fired.
@@ -392,6 +424,7 @@ pub fn evaluate(engine: &Engine, corpus: &Corpus, verdicts: &[Verdict], name: &s
     let has_warn = !corpus.cases.is_empty() && corpus.cases.iter().all(|c| c.gold.tier.is_some());
     let mut tiers = Vec::new();
     let mut sweep = Vec::new();
+    let mut calm_above_yellow = None;
     if has_warn {
         let gold_rank: Vec<usize> = corpus
             .cases
@@ -426,6 +459,13 @@ pub fn evaluate(engine: &Engine, corpus: &Corpus, verdicts: &[Verdict], name: &s
                 _ => {}
             }
         }
+        calm_above_yellow = Some(
+            gold_rank
+                .iter()
+                .zip(verdicts)
+                .filter(|(g, v)| **g >= 3 && tier_rank(v.tier.name()) <= 1)
+                .count(),
+        );
         let gold_warn: Vec<bool> = gold_rank.iter().map(|&r| r < 4).collect();
         let all_gold = gold_warn.iter().filter(|&&w| w).count();
         for t in (0..=100).step_by(5) {
@@ -440,6 +480,59 @@ pub fn evaluate(engine: &Engine, corpus: &Corpus, verdicts: &[Verdict], name: &s
                 warned,
                 precision: ratio(correct, warned),
                 recall: ratio(correct, all_gold),
+            });
+        }
+    }
+
+    let has_crisis =
+        !corpus.cases.is_empty() && corpus.cases.iter().all(|c| c.gold.crisis.is_some());
+    let crisis = has_crisis.then(|| {
+        let (mut gold, mut predicted, mut correct, mut red) = (0, 0, 0, 0);
+        for (c, v) in corpus.cases.iter().zip(verdicts) {
+            let g = c.gold.crisis == Some(true);
+            gold += usize::from(g);
+            predicted += usize::from(v.crisis);
+            correct += usize::from(g && v.crisis);
+            red += usize::from(g && v.crisis && v.tier == Tier::Red);
+            match (g, v.crisis) {
+                (true, false) => errors.push(error(c, v, "missed_crisis", "危机", v.tier.name())),
+                (false, true) => errors.push(error(c, v, "false_crisis", "非危机", "危机")),
+                _ => {}
+            }
+        }
+        CrisisMetrics {
+            gold,
+            predicted,
+            correct,
+            precision: ratio(correct, predicted),
+            recall: ratio(correct, gold),
+            red,
+        }
+    });
+    let mut sources = Vec::new();
+    if !corpus.cases.is_empty() && corpus.cases.iter().all(|c| c.gold.sources.is_some()) {
+        for def in &scoring.sources {
+            let (mut support, mut predicted, mut correct) = (0, 0, 0);
+            for (c, v) in corpus.cases.iter().zip(verdicts) {
+                let g = c
+                    .gold
+                    .sources
+                    .as_ref()
+                    .is_some_and(|s| s.contains(&def.name));
+                let p = v.sources.iter().any(|t| t.source == def.name);
+                support += usize::from(g);
+                predicted += usize::from(p);
+                correct += usize::from(g && p);
+            }
+            let (p, r) = (ratio(correct, predicted), ratio(correct, support));
+            sources.push(ClassMetrics {
+                class: def.name.clone(),
+                support,
+                predicted,
+                correct,
+                precision: p,
+                recall: r,
+                f1: f1(p, r),
             });
         }
     }
@@ -497,6 +590,9 @@ pub fn evaluate(engine: &Engine, corpus: &Corpus, verdicts: &[Verdict], name: &s
         confusion,
         tiers,
         sweep,
+        calm_above_yellow,
+        crisis,
+        sources,
         rules,
         never_fired,
         mostly_wrong,
@@ -570,6 +666,40 @@ pub fn markdown(r: &Report, max_errors: usize) -> String {
             r.excluded_classes.join("、")
         );
     }
+    if let Some(c) = &r.crisis {
+        let _ = writeln!(
+            s,
+            "\n## 危机标记\n\n标注为危机 {} 件，标记 {} 件，其中正确 {} 件：精确率 {}%，召回率 {}%；标注为危机且被标记并列为红色的 {} 件。",
+            c.gold,
+            c.predicted,
+            c.correct,
+            pct(c.precision),
+            pct(c.recall),
+            c.red
+        );
+    }
+    if let Some(n) = r.calm_above_yellow {
+        let _ = writeln!(s, "\n标注为蓝或无、却列为橙或红的案件：{n} 件。");
+    }
+    if !r.sources.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## 源头\n\n| 源头 | 标注数 | 预测数 | 正确 | 精确率% | 召回率% | F1% |\n|---|---:|---:|---:|---:|---:|---:|"
+        );
+        for c in &r.sources {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                c.class,
+                c.support,
+                c.predicted,
+                c.correct,
+                pct(c.precision),
+                pct(c.recall),
+                pct(c.f1)
+            );
+        }
+    }
     let _ = writeln!(s, "\n## 混淆矩阵（行：标注，列：预测）\n");
     let _ = writeln!(s, "| 标注＼预测 | {} |", r.labels.join(" | "));
     let _ = writeln!(s, "|---|{}", "---:|".repeat(r.labels.len()));
@@ -638,6 +768,8 @@ pub fn markdown(r: &Report, max_errors: usize) -> String {
         ("class", "类别错误"),
         ("missed_warning", "漏报（应预警未预警）"),
         ("false_warning", "误报（不应预警却预警）"),
+        ("missed_crisis", "漏标危机"),
+        ("false_crisis", "误标危机"),
     ] {
         let of: Vec<&ErrorCase> = r.errors.iter().filter(|e| e.kind == kind).collect();
         if of.is_empty() {

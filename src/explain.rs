@@ -43,11 +43,31 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
             "未达预警".into()
         }
     );
+    if v.crisis {
+        let _ = writeln!(
+            s,
+            "危机标记：是（先启动心理危机干预和属地关怀；本案列为红色，排在名单最前）"
+        );
+        if let Some(r) = &v.crisis_reason {
+            let _ = writeln!(s, "  依据：{r}");
+        }
+    }
     let _ = write!(s, "主类别：{}", v.primary_class);
+    if let Some(f) = v.family {
+        let _ = write!(s, "（{}类）", f.name());
+    }
     if !v.secondary_classes.is_empty() {
         let _ = write!(s, "    次类别：{}", v.secondary_classes.join("、"));
     }
     let _ = writeln!(s);
+    if !v.sources.is_empty() {
+        let tags: Vec<String> = v
+            .sources
+            .iter()
+            .map(|t| format!("{}（{}）", t.source, t.score))
+            .collect();
+        let _ = writeln!(s, "源头：{}", tags.join("、"));
+    }
     if !v.route.is_empty() {
         let _ = writeln!(s, "建议去向：{}", v.route);
     }
@@ -151,6 +171,7 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
             LedgerSource::Cap => format!("封顶 {}", l.item),
             LedgerSource::Combo => format!("组合 {}", l.item),
             LedgerSource::Bound => "总分界限".to_string(),
+            LedgerSource::Crisis => "危机标记".to_string(),
         };
         let _ = writeln!(s, "  {:>6}  {what}  {}", pts(l.points), l.note);
     }

@@ -31,6 +31,7 @@ struct Key {
     tier: u8,
     class: u8,
     warned: bool,
+    crisis: bool,
 }
 
 /// Encoded rows kept in memory before they go to a spill file.
@@ -80,6 +81,7 @@ impl Block {
                 .position(|c| *c == v.primary_class)
                 .unwrap_or(classes.len().saturating_sub(1)) as u8,
             warned: v.warned,
+            crisis: v.crisis,
         });
         self.ids.push_str(&v.id);
         Ok(())
@@ -318,8 +320,9 @@ impl ListBuilder {
             .collect();
         order.sort_unstable_by(|&a, &b| {
             let (ka, kb) = (&keys[a as usize], &keys[b as usize]);
-            kb.risk
-                .cmp(&ka.risk)
+            kb.crisis
+                .cmp(&ka.crisis)
+                .then(kb.risk.cmp(&ka.risk))
                 .then(ka.received.cmp(&kb.received))
                 .then_with(|| id(&ids, ka).cmp(id(&ids, kb)))
         });
@@ -328,6 +331,7 @@ impl ListBuilder {
         for &i in &order {
             let k = &keys[i as usize];
             tally.tiers[usize::from(k.tier).min(4)] += 1;
+            tally.crisis += u64::from(k.crisis);
             let class = classes
                 .get(usize::from(k.class))
                 .cloned()
@@ -343,11 +347,20 @@ impl ListBuilder {
         }
         let mut buf = Vec::new();
         let mut reader = spill_reader(&spill)?;
-        for &i in order.iter().take(top) {
+        // Crisis cases sort first, so the top rows hold them all (up to a
+        // bound) and then the highest risks.
+        let crisis_rows = (tally.crisis as usize).min(output::MAX_CRISIS_ROWS);
+        for &i in order.iter().take(top.max(crisis_rows)) {
             let k = &keys[i as usize];
             let json = reader.read_at(k.off, k.json_len as usize, &mut buf)?;
             let value: serde_json::Value = serde_json::from_slice(json)?;
-            tally.top.push(output::TopRow::from_json(&value));
+            let row = output::TopRow::from_json(&value);
+            if row.crisis && tally.crisis_rows.len() < crisis_rows {
+                tally.crisis_rows.push(row.clone());
+            }
+            if tally.top.len() < top {
+                tally.top.push(row);
+            }
         }
         drop(reader);
 

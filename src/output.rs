@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::rules::Family;
 use crate::verdict::{Tier, Verdict};
 
 /// Write `bytes` to `path` atomically: a temporary file in the same
@@ -98,9 +99,10 @@ pub fn jsonl(verdicts: &[Verdict]) -> serde_json::Result<Vec<u8>> {
 }
 
 /// Column headers of the CSV list.
-pub const CSV_HEADERS: [&str; 16] = [
+pub const CSV_HEADERS: [&str; 19] = [
     "排名",
     "预警等级",
+    "危机",
     "风险分",
     "编号",
     "登记日期",
@@ -111,7 +113,9 @@ pub const CSV_HEADERS: [&str; 16] = [
     "地点",
     "标题",
     "主类别",
+    "类别族",
     "次类别",
+    "源头",
     "风险信号",
     "命中依据",
     "建议去向",
@@ -136,7 +140,7 @@ pub fn csv_row(v: &Verdict) -> csv::Result<Vec<u8>> {
 /// Encodes list rows as CSV, reusing its buffers from row to row.
 pub struct CsvEncoder {
     w: csv_core::Writer,
-    fields: [String; 7],
+    fields: [String; 8],
 }
 
 impl std::fmt::Debug for CsvEncoder {
@@ -165,13 +169,23 @@ impl CsvEncoder {
     /// Append the row of `v` (without its rank column) to `out`.
     pub fn row_into(&mut self, v: &Verdict, out: &mut Vec<u8>) -> csv::Result<()> {
         use std::fmt::Write as _;
-        let [risk, received, persons, ids, secondary, signals, evidence] = &mut self.fields;
+        let [
+            risk,
+            received,
+            persons,
+            ids,
+            secondary,
+            sources,
+            signals,
+            evidence,
+        ] = &mut self.fields;
         for f in [
             &mut *risk,
             &mut *received,
             &mut *persons,
             &mut *ids,
             &mut *secondary,
+            &mut *sources,
         ] {
             f.clear();
         }
@@ -188,6 +202,7 @@ impl CsvEncoder {
             v.secondary_classes.iter().map(String::as_str),
             "、",
         );
+        join_into(sources, v.sources.iter().map(|t| t.source.as_str()), "、");
         for (i, s) in v.signals.iter().enumerate() {
             if i > 0 {
                 signals.push('；');
@@ -214,6 +229,7 @@ impl CsvEncoder {
         }
         let record = [
             v.tier.name(),
+            if v.crisis { "是" } else { "" },
             risk,
             &v.id,
             received,
@@ -224,7 +240,9 @@ impl CsvEncoder {
             v.location.as_deref().unwrap_or_default(),
             v.title.as_deref().unwrap_or_default(),
             &v.primary_class,
+            v.family.map(|f| f.name()).unwrap_or_default(),
             secondary,
+            sources,
             signals,
             evidence,
             &v.route,
@@ -303,11 +321,18 @@ pub struct Counts {
     pub rejected: u64,
 }
 
+/// Most crisis cases listed one by one at the top of the summary.
+pub const MAX_CRISIS_ROWS: usize = 200;
+
 /// What the summary needs, gathered while the list is built.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
     /// Cases per tier, in the order of [`Tier::ALL`].
     pub tiers: [u64; 5],
+    /// Crisis cases.
+    pub crisis: u64,
+    /// The crisis cases (up to [`MAX_CRISIS_ROWS`]), in list order.
+    pub crisis_rows: Vec<TopRow>,
     /// Per primary class: (cases, warned cases).
     pub classes: std::collections::BTreeMap<String, (u64, u64)>,
     /// The highest-risk cases, in list order.
@@ -329,6 +354,12 @@ pub struct TopRow {
     pub class: String,
     /// Signal names.
     pub signals: Vec<String>,
+    /// Crisis flag.
+    pub crisis: bool,
+    /// Why the crisis flag is set.
+    pub crisis_reason: String,
+    /// Route (the crisis route first for a crisis case).
+    pub route: String,
 }
 
 impl TopRow {
@@ -349,13 +380,19 @@ impl TopRow {
                         .collect()
                 })
                 .unwrap_or_default(),
+            crisis: v["crisis"].as_bool().unwrap_or(false),
+            crisis_reason: s("crisis_reason"),
+            route: s("route"),
         }
     }
 }
 
-/// The Markdown summary: counts by tier and class, and the top cases.
-pub fn summary(tally: &Tally, counts: Counts, classes: &[String]) -> String {
+/// The Markdown summary: the crisis cases first, then counts by tier, by
+/// class family and class, and the top cases. `classes` are the class
+/// names (其他 last) with their family (none for 其他).
+pub fn summary(tally: &Tally, counts: Counts, classes: &[(String, Option<Family>)]) -> String {
     let top = &tally.top;
+    let cell = |x: &str| x.replace('|', "\\|").replace('\n', " ");
     let mut s = String::new();
     let _ = writeln!(s, "# 信访风险预警摘要\n");
     let _ = writeln!(
@@ -363,6 +400,36 @@ pub fn summary(tally: &Tally, counts: Counts, classes: &[String]) -> String {
         "读入 {} 条，完成研判 {} 条，拒收 {} 条。\n",
         counts.read, counts.triaged, counts.rejected
     );
+    if tally.crisis > 0 {
+        let _ = writeln!(
+            s,
+            "## 危机案件 {} 件：先启动心理危机干预和属地关怀\n",
+            tally.crisis
+        );
+        let _ = writeln!(
+            s,
+            "| 编号 | 登记日期 | 主类别 | 依据 | 建议去向 |\n|---|---|---|---|---|"
+        );
+        for v in &tally.crisis_rows {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                cell(&v.id),
+                v.received,
+                v.class,
+                cell(&v.crisis_reason),
+                cell(&v.route)
+            );
+        }
+        if tally.crisis as usize > tally.crisis_rows.len() {
+            let _ = writeln!(
+                s,
+                "\n另有 {} 件危机案件，见 warnings.csv（危机 = 是，排在最前）。",
+                tally.crisis as usize - tally.crisis_rows.len()
+            );
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(s, "## 预警等级\n\n| 等级 | 件数 |\n|---|---:|");
     for (i, t) in Tier::ALL.iter().enumerate() {
         let n = tally.tiers[i];
@@ -373,15 +440,37 @@ pub fn summary(tally: &Tally, counts: Counts, classes: &[String]) -> String {
         };
         let _ = writeln!(s, "| {label} | {n} |");
     }
-    let _ = writeln!(
-        s,
-        "\n## 类别\n\n| 主类别 | 件数 | 其中预警 |\n|---|---:|---:|"
-    );
-    for c in classes {
+    let mut family_counts: Vec<(&str, u64, u64)> = Vec::new();
+    for (c, f) in classes {
         let Some(&(n, warned)) = tally.classes.get(c) else {
             continue;
         };
-        let _ = writeln!(s, "| {c} | {n} | {warned} |");
+        let name = f.map_or("其他", |f| f.name());
+        match family_counts.iter_mut().find(|x| x.0 == name) {
+            Some(x) => {
+                x.1 += n;
+                x.2 += warned;
+            }
+            None => family_counts.push((name, n, warned)),
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n## 类别族\n\n| 类别族 | 件数 | 其中预警 |\n|---|---:|---:|"
+    );
+    for (name, n, warned) in &family_counts {
+        let _ = writeln!(s, "| {name} | {n} | {warned} |");
+    }
+    let _ = writeln!(
+        s,
+        "\n## 类别\n\n| 主类别 | 类别族 | 件数 | 其中预警 |\n|---|---|---:|---:|"
+    );
+    for (c, f) in classes {
+        let Some(&(n, warned)) = tally.classes.get(c) else {
+            continue;
+        };
+        let family = f.map_or("—", |f| f.name());
+        let _ = writeln!(s, "| {c} | {family} | {n} | {warned} |");
     }
     let _ = writeln!(
         s,
@@ -394,7 +483,11 @@ pub fn summary(tally: &Tally, counts: Counts, classes: &[String]) -> String {
             s,
             "| {} | {} | {} | {} | {} | {} | {} |",
             i + 1,
-            v.tier,
+            if v.crisis {
+                format!("{}（危机）", v.tier)
+            } else {
+                v.tier.clone()
+            },
             v.risk,
             v.id.replace('|', "\\|"),
             v.received,

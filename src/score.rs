@@ -6,8 +6,9 @@
 //! The rules are documented for analysts in `rules/scoring.toml`.
 
 use crate::engine::RuleHit;
+use crate::modality::Modality;
 use crate::rules::{Rule, Scoring, Target, Tiers};
-use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, Tier, Verdict};
+use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, SourceTag, Tier, Verdict};
 
 /// Map a risk score to a tier.
 pub fn tier_of(tiers: &Tiers, risk: f64) -> Tier {
@@ -37,13 +38,23 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
     let mut class = vec![0.0f64; scoring.classes.len()];
     let mut signal = vec![0.0f64; scoring.signals.len()];
     let mut signal_lines: Vec<Vec<LedgerLine>> = vec![Vec::new(); scoring.signals.len()];
+    let mut source = vec![0.0f64; scoring.sources.len()];
+    // Points each signal got from rules stated by the petitioner (not
+    // hearsay only) and not from fields, before caps: what the crisis flag reads.
+    let mut from_rules = vec![0.0f64; scoring.signals.len()];
 
     for h in hits {
         let rule = &rules[h.rule];
         match rule.target {
             Target::Class(c) => class[c] += h.points,
+            Target::Source(s) => source[s] += h.points,
             Target::Signal(s) => {
                 signal[s] += h.points;
+                let own =
+                    h.spans.is_empty() || h.spans.iter().any(|x| x.modality != Modality::Hearsay);
+                if own {
+                    from_rules[s] += h.points;
+                }
                 signal_lines[s].push(LedgerLine {
                     source: LedgerSource::Rule,
                     item: rule.id.clone(),
@@ -90,6 +101,7 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
     match primary {
         Some(p) => {
             v.primary_class = scoring.classes[p].name.clone();
+            v.family = Some(scoring.classes[p].family);
             v.route = scoring.classes[p].route.clone();
             v.secondary_classes = order[1..]
                 .iter()
@@ -114,6 +126,37 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
             }
         }
         None => v.primary_class = scoring.other.clone(),
+    }
+
+    // Source tags, highest first; their routes follow the class's.
+    let mut tagged: Vec<usize> = (0..source.len())
+        .filter(|&s| source[s] >= scoring.source_min_score && source[s] > 0.0)
+        .collect();
+    tagged.sort_by(|&a, &b| source[b].total_cmp(&source[a]).then(a.cmp(&b)));
+    for &s in &tagged {
+        let def = &scoring.sources[s];
+        v.sources.push(SourceTag {
+            source: def.name.clone(),
+            score: source[s],
+        });
+        if !def.route.is_empty() {
+            if !v.route.is_empty() {
+                v.route.push('；');
+            }
+            v.route.push_str(&format!("{}：{}", def.name, def.route));
+        }
+    }
+
+    // The crisis flag: enough points from the rules of a crisis signal.
+    if let Some(c) = &scoring.crisis {
+        v.crisis = c.signals.iter().any(|&s| from_rules[s] >= c.min_points);
+        if v.crisis && !c.route.is_empty() {
+            v.route = if v.route.is_empty() {
+                c.route.clone()
+            } else {
+                format!("{}；{}", c.route, v.route)
+            };
+        }
     }
 
     // Signals, each capped to [0, max].
@@ -174,11 +217,59 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
             note: "风险分限定在 0–100".into(),
         });
     }
-    let risk = bounded.round();
+    let mut risk = bounded.round();
+    if let Some(c) = scoring.crisis.as_ref().filter(|_| v.crisis) {
+        let floor = match c.tier {
+            Tier::Red => scoring.tiers.red,
+            Tier::Orange => scoring.tiers.orange,
+            Tier::Yellow => scoring.tiers.yellow,
+            Tier::Blue | Tier::None => scoring.tiers.blue,
+        }
+        .ceil();
+        if risk < floor {
+            ledger.push(LedgerLine {
+                source: LedgerSource::Crisis,
+                item: "crisis".into(),
+                target: String::new(),
+                points: floor - risk,
+                note: format!("危机标记：自伤风险言语，至少列为{}色", c.tier.name()),
+            });
+            risk = floor;
+        }
+    }
     v.risk = risk as u32;
     v.tier = tier_of(&scoring.tiers, risk);
     v.warned = v.tier.warned();
     v.ledger = ledger;
+}
+
+/// Say why `v` is a crisis: the rules of the crisis signals that fired
+/// and their words. Called once the evidence is filled in.
+pub fn crisis_reason(scoring: &Scoring, v: &mut Verdict) {
+    let Some(c) = scoring.crisis.as_ref().filter(|_| v.crisis) else {
+        return;
+    };
+    let names: Vec<&str> = c
+        .signals
+        .iter()
+        .map(|&s| scoring.signals[s].name.as_str())
+        .collect();
+    let mut parts = Vec::new();
+    for e in v
+        .evidence
+        .iter()
+        .filter(|e| names.contains(&e.target.as_str()))
+    {
+        let mut words: Vec<&str> = e.matches.iter().map(|m| m.text.as_str()).collect();
+        words.dedup();
+        parts.push(format!("{}「{}」", e.rule, words.join("、")));
+    }
+    v.crisis_reason = Some(format!(
+        "{}：{}（规则分达到 {}）",
+        names.join("、"),
+        parts.join("；"),
+        fmt_points(c.min_points)
+    ));
 }
 
 #[cfg(test)]

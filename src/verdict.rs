@@ -132,6 +132,8 @@ pub enum LedgerSource {
     Combo,
     /// The 0–100 bounds of the total.
     Bound,
+    /// The crisis flag raising the case to its tier.
+    Crisis,
 }
 
 /// One line of the score ledger. The lines add up to the risk score.
@@ -154,6 +156,15 @@ pub struct LedgerLine {
 pub struct ClassScore {
     /// Class name.
     pub class: String,
+    /// Sum of rule points.
+    pub score: f64,
+}
+
+/// A source (源头) tag and its score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceTag {
+    /// Source name.
+    pub source: String,
     /// Sum of rule points.
     pub score: f64,
 }
@@ -192,11 +203,22 @@ pub struct Verdict {
     pub tier: Tier,
     /// Whether the case is on the warning list.
     pub warned: bool,
+    /// Whether credible self-harm language makes this a crisis: the case is
+    /// put in 红 and sorted first, and the welfare route is named first.
+    pub crisis: bool,
+    /// Why the crisis flag is set (rules and words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crisis_reason: Option<String>,
     /// Primary class (or the no-class name, 其他).
     pub primary_class: String,
+    /// Family of the primary class (热点 / 相关; none for 其他).
+    pub family: Option<crate::rules::Family>,
     /// Secondary classes.
     pub secondary_classes: Vec<String>,
-    /// Routing hint of the primary class.
+    /// Source (源头) tags, highest score first.
+    pub sources: Vec<SourceTag>,
+    /// Routing hint: the crisis route first when flagged, then the primary
+    /// class's route, then the routes of the sources that have one.
     pub route: String,
     /// Scores of every class with any evidence, highest first.
     pub class_scores: Vec<ClassScore>,
@@ -226,8 +248,12 @@ impl Verdict {
             risk: 0,
             tier: Tier::None,
             warned: false,
+            crisis: false,
+            crisis_reason: None,
             primary_class: String::new(),
+            family: None,
             secondary_classes: Vec::new(),
+            sources: Vec::new(),
             route: String::new(),
             class_scores: Vec::new(),
             signals: Vec::new(),
@@ -237,11 +263,12 @@ impl Verdict {
         }
     }
 
-    /// Order of the warning list: risk descending, then older cases first,
-    /// then id.
+    /// Order of the warning list: crisis cases first, then risk
+    /// descending, then older cases first, then id.
     pub fn list_order(a: &Verdict, b: &Verdict) -> std::cmp::Ordering {
-        b.risk
-            .cmp(&a.risk)
+        b.crisis
+            .cmp(&a.crisis)
+            .then(b.risk.cmp(&a.risk))
             .then(a.received.cmp(&b.received))
             .then_with(|| a.id.cmp(&b.id))
     }

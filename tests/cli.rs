@@ -72,22 +72,23 @@ fn run_on_the_bundled_sample_writes_every_output() {
         "CSV must start with a UTF-8 BOM"
     );
     let csv = String::from_utf8(csv[3..].to_vec()).unwrap();
-    assert!(csv.starts_with("排名,预警等级,风险分,编号"));
+    assert!(csv.starts_with("排名,预警等级,危机,风险分,编号"));
     assert_eq!(csv.lines().count(), 361);
 
-    let risks: Vec<u64> = read(&out.path().join("warnings.jsonl"))
+    // Crisis cases first, then by risk.
+    let risks: Vec<(bool, u64)> = read(&out.path().join("warnings.jsonl"))
         .lines()
         .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["risk"]
-                .as_u64()
-                .unwrap()
+            let v = serde_json::from_str::<serde_json::Value>(l).unwrap();
+            (v["crisis"].as_bool().unwrap(), v["risk"].as_u64().unwrap())
         })
         .collect();
     assert_eq!(risks.len(), 360);
     assert!(
         risks.windows(2).all(|w| w[0] >= w[1]),
-        "list not sorted by risk"
+        "list not sorted crisis first, then by risk"
     );
+    assert!(risks.iter().any(|r| r.0), "the sample has crisis cases");
 
     let m: serde_json::Value =
         serde_json::from_str(&read(&out.path().join("manifest.json"))).unwrap();
@@ -350,7 +351,7 @@ fn editing_a_keyword_file_changes_the_result() {
             .code(),
         Some(0)
     );
-    let text = "我们小区的二次供水水箱长满青苔";
+    let text = "村口那条水渠里长满青苔";
     let before = stdout(&triage(&[
         "explain",
         "--rules",

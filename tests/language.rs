@@ -212,8 +212,10 @@ fn hearsay_and_conditional_threats() {
     let e = default_engine();
     let fact = e.triage(&case("我们下个月要去北京上访。"));
     let hearsay = e.triage(&case("听说有人下个月要去北京上访。"));
-    assert_eq!(signal(&fact, "越级"), 20.0);
-    assert_eq!(signal(&hearsay, "越级"), 10.0);
+    // 去北京上访 is read by the keyword rule (20) and by the travel-verb
+    // rule (15): 35, capped at 25. Hearsay halves both: 17.5.
+    assert_eq!(signal(&fact, "越级"), 25.0);
+    assert_eq!(signal(&hearsay, "越级"), 17.5);
     let m = &hearsay
         .evidence
         .iter()
@@ -225,7 +227,8 @@ fn hearsay_and_conditional_threats() {
     let v = e.triage(&case("如果月底前再不解决，我就去市政府门口浇汽油自焚。"));
     let ev = v.evidence.iter().find(|x| x.target == "自伤风险").unwrap();
     assert_eq!(ev.matches[0].modality, Modality::Conditional);
-    assert_eq!(signal(&v, "自伤风险"), 40.0);
+    assert_eq!(signal(&v, "自伤风险"), 45.0); // two rules, capped at 45
+    assert!(v.crisis, "a conditional self-harm threat is a crisis");
     let explained = petition_triage::explain::explain_case(
         &e,
         &case("如果月底前再不解决，我就去市政府门口浇汽油自焚。"),

@@ -304,7 +304,8 @@ fn default_rules_on_reference_sentences() {
     let v = t("再不解决，我就去市政府门口浇汽油自焚。");
     assert!(sig(&v, "自伤风险"));
     assert!(!sig(&v, "越级"));
-    assert!(v.tier <= Tier::Orange);
+    assert!(v.crisis && v.tier == Tier::Red);
+    assert!(v.route.starts_with("心理危机干预"), "{}", v.route);
 
     let v = t("几十年前的知青工龄到现在还没认定，我已经反映过三次了。");
     assert_eq!(v.primary_class, "历史遗留");
@@ -313,7 +314,17 @@ fn default_rules_on_reference_sentences() {
 
     let v = t("上百万元的工程款拖欠至今，包工头跑路，四十多个农民工过年回不了家。");
     assert!(sig(&v, "群体"));
-    assert_eq!(v.primary_class, "其他");
+    assert_eq!(v.primary_class, "劳动社保");
+    assert!(v.sources.iter().any(|t| t.source == "劳资纠纷"));
+
+    let v = t("法院判决生效两年了一直执行不了，对方有关系。");
+    assert_eq!(v.primary_class, "涉法涉诉");
+    assert!(v.sources.iter().any(|t| t.source == "执法不公"));
+    assert!(sig(&v, "重复信访"));
+
+    let v = t("移民后扶资金被村干部截留，每人每年600元一分没见到。");
+    assert!(v.sources.iter().any(|t| t.source == "干部违纪"));
+    assert!(v.route.contains("纪检监察"), "{}", v.route);
 
     let v = t("请问办理居住证需要哪些材料？");
     assert_eq!((v.primary_class.as_str(), v.tier), ("其他", Tier::None));

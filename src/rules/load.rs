@@ -11,10 +11,12 @@ use toml::Spanned;
 use super::diag::{Diagnostic, Severity, Source};
 use super::model::{RawRule, RawRuleFile, RawScoring};
 use super::{
-    Boundary, ClassDef, Combo, Example, ExcludeScope, LANGUAGE_FILE, Located, Rule, RuleKind,
-    RuleSet, RuleSource, SCORING_FILE, Scoring, SignalDef, Target, Tiers, USER_DICT_FILE, Unit,
+    Boundary, ClassDef, Combo, CrisisPolicy, Example, ExcludeScope, Family, LANGUAGE_FILE, Located,
+    Rule, RuleKind, RuleSet, RuleSource, SCORING_FILE, Scoring, SignalDef, SourceDef, Target,
+    Tiers, USER_DICT_FILE, Unit,
 };
 use crate::case::Level;
+use crate::verdict::Tier;
 
 /// Largest compiled regex, in bytes.
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;
@@ -339,6 +341,9 @@ fn validate_scoring(
     for s in &raw.signal {
         check_name(&s.name, diags);
     }
+    for s in &raw.source {
+        check_name(&s.name, diags);
+    }
     let check_points =
         |v: &Spanned<f64>, lo: f64, hi: f64, what: &str, diags: &mut Vec<Diagnostic>| {
             let x = *v.get_ref();
@@ -361,6 +366,31 @@ fn validate_scoring(
     for s in &raw.signal {
         check_points(&s.max, 0.0, 100.0, "信号封顶分", diags);
     }
+    let mut families = Vec::new();
+    for c in &raw.class {
+        let family = match &c.family {
+            None => Family::Hot,
+            Some(f) => Family::parse(f.get_ref()).unwrap_or_else(|| {
+                err(
+                    src,
+                    diags,
+                    "E010",
+                    f.span(),
+                    format!("未知的类别族“{}”", f.get_ref()),
+                    "family 应为 热点（六类突出问题）或 相关（相关类别）",
+                );
+                Family::Hot
+            }),
+        };
+        families.push(family);
+    }
+    let source_min_score = match &raw.sources {
+        Some(p) => {
+            check_points(&p.min_score, 0.0, 1000.0, "最低源头分", diags);
+            *p.min_score.get_ref()
+        }
+        None => 3.0,
+    };
     let signals: Vec<SignalDef> = raw
         .signal
         .iter()
@@ -426,6 +456,42 @@ fn validate_scoring(
             description: c.description.clone(),
         });
     }
+    let crisis = raw.crisis.as_ref().map(|c| {
+        check_points(&c.min_points, 0.0, 100.0, "危机标记分", diags);
+        if c.signals.is_empty() {
+            err(
+                src,
+                diags,
+                "E010",
+                c.min_points.span(),
+                "危机标记至少要有一个信号".into(),
+                "signals = [\"自伤风险\"]",
+            );
+        }
+        let tier = match c.tier.get_ref().trim() {
+            "红" => Tier::Red,
+            "橙" => Tier::Orange,
+            "黄" => Tier::Yellow,
+            "蓝" => Tier::Blue,
+            other => {
+                err(
+                    src,
+                    diags,
+                    "E010",
+                    c.tier.span(),
+                    format!("未知的预警等级“{other}”"),
+                    "tier 应为 红、橙、黄、蓝 之一",
+                );
+                Tier::Red
+            }
+        };
+        CrisisPolicy {
+            signals: c.signals.iter().map(|s| find_signal(s, diags)).collect(),
+            min_points: *c.min_points.get_ref(),
+            tier,
+            route: c.route.clone(),
+        }
+    });
     let t = &raw.tiers;
     for v in [&t.red, &t.orange, &t.yellow, &t.blue] {
         check_points(v, 0.0, 100.0, "分级阈值", diags);
@@ -459,9 +525,11 @@ fn validate_scoring(
         classes: raw
             .class
             .iter()
-            .map(|c| ClassDef {
+            .zip(families)
+            .map(|(c, family)| ClassDef {
                 name: c.name.get_ref().trim().to_string(),
                 route: c.route.clone(),
+                family,
                 risk: *c.risk.get_ref(),
             })
             .collect(),
@@ -469,6 +537,17 @@ fn validate_scoring(
         target_level,
         combos,
         tiers,
+        sources: raw
+            .source
+            .iter()
+            .map(|s| SourceDef {
+                name: s.name.get_ref().trim().to_string(),
+                description: s.description.clone(),
+                route: s.route.clone(),
+            })
+            .collect(),
+        source_min_score,
+        crisis,
     })
 }
 
@@ -631,11 +710,12 @@ fn validate_rule(
         None => {
             let mut names: Vec<&str> = scoring.classes.iter().map(|c| c.name.as_str()).collect();
             names.extend(scoring.signals.iter().map(|s| s.name.as_str()));
+            names.extend(scoring.sources.iter().map(|s| s.name.as_str()));
             let guess = closest(raw.target.get_ref(), &names);
             let hint = match guess {
-                Some(g) => format!("是不是“{g}”？可用的类别和信号：{}", names.join("、")),
+                Some(g) => format!("是不是“{g}”？可用的类别、信号和源头：{}", names.join("、")),
                 None => format!(
-                    "可用的类别和信号：{}（在 scoring.toml 中定义）",
+                    "可用的类别、信号和源头：{}（在 scoring.toml 中定义）",
                     names.join("、")
                 ),
             };
@@ -644,7 +724,7 @@ fn validate_rule(
                 diags,
                 "E007",
                 raw.target.span(),
-                format!("未知的类别或信号“{}”", raw.target.get_ref()),
+                format!("未知的类别、信号或源头“{}”", raw.target.get_ref()),
                 &hint,
             );
             Target::Class(0)

@@ -150,6 +150,8 @@ pub enum Target {
     Class(usize),
     /// A signal, by index into [`Scoring::signals`].
     Signal(usize),
+    /// A source (源头) tag, by index into [`Scoring::sources`].
+    Source(usize),
 }
 
 /// Where a match must fall to count.
@@ -272,6 +274,36 @@ pub struct Rule {
     pub term_at: Vec<(String, Located)>,
 }
 
+/// The family of a class: the six hot classes or the related ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Family {
+    /// 热点: the six hot-issue classes.
+    #[serde(rename = "热点")]
+    Hot,
+    /// 相关: the related classes (涉法涉诉, 城乡建设 …).
+    #[serde(rename = "相关")]
+    Related,
+}
+
+impl Family {
+    /// The Chinese name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Hot => "热点",
+            Family::Related => "相关",
+        }
+    }
+
+    /// Parse the Chinese name.
+    pub fn parse(s: &str) -> Option<Family> {
+        match s.trim() {
+            "热点" => Some(Family::Hot),
+            "相关" => Some(Family::Related),
+            _ => None,
+        }
+    }
+}
+
 /// A class.
 #[derive(Debug, Clone)]
 pub struct ClassDef {
@@ -279,6 +311,8 @@ pub struct ClassDef {
     pub name: String,
     /// Routing hint.
     pub route: String,
+    /// 热点 or 相关.
+    pub family: Family,
     /// Risk points as primary class.
     pub risk: f64,
 }
@@ -292,6 +326,30 @@ pub struct SignalDef {
     pub description: String,
     /// Cap on its points.
     pub max: f64,
+}
+
+/// A source (源头) tag.
+#[derive(Debug, Clone)]
+pub struct SourceDef {
+    /// Chinese name.
+    pub name: String,
+    /// Meaning.
+    pub description: String,
+    /// Further route for cases with this source (may be empty).
+    pub route: String,
+}
+
+/// When self-harm language makes a case a crisis.
+#[derive(Debug, Clone)]
+pub struct CrisisPolicy {
+    /// Signal indexes whose rule points can set the flag.
+    pub signals: Vec<usize>,
+    /// Rule points (before caps) a signal needs.
+    pub min_points: f64,
+    /// Lowest tier of a crisis case.
+    pub tier: crate::verdict::Tier,
+    /// Route named first.
+    pub route: String,
 }
 
 /// Points for a signal when several signals co-occur.
@@ -337,6 +395,12 @@ pub struct Scoring {
     pub combos: Vec<Combo>,
     /// Tier thresholds.
     pub tiers: Tiers,
+    /// Source tags.
+    pub sources: Vec<SourceDef>,
+    /// Source score needed for a tag.
+    pub source_min_score: f64,
+    /// The crisis flag, if configured.
+    pub crisis: Option<CrisisPolicy>,
 }
 
 impl Scoring {
@@ -345,10 +409,21 @@ impl Scoring {
         if let Some(i) = self.classes.iter().position(|c| c.name == name) {
             return Some(Target::Class(i));
         }
-        self.signals
+        if let Some(i) = self.signals.iter().position(|s| s.name == name) {
+            return Some(Target::Signal(i));
+        }
+        self.sources
             .iter()
             .position(|s| s.name == name)
-            .map(Target::Signal)
+            .map(Target::Source)
+    }
+
+    /// The family of a class name (`None` for 其他 and unknown names).
+    pub fn family_of(&self, class: &str) -> Option<Family> {
+        self.classes
+            .iter()
+            .find(|c| c.name == class)
+            .map(|c| c.family)
     }
 
     /// Display name of a target.
@@ -356,6 +431,7 @@ impl Scoring {
         match t {
             Target::Class(i) => &self.classes[i].name,
             Target::Signal(i) => &self.signals[i].name,
+            Target::Source(i) => &self.sources[i].name,
         }
     }
 }

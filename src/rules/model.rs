@@ -89,6 +89,50 @@ pub struct RawScoring {
     pub combo: Vec<RawCombo>,
     /// Tier thresholds on the 0–100 risk score.
     pub tiers: RawTiers,
+    /// How source (源头) tags are assigned.
+    pub sources: Option<RawSourcePolicy>,
+    /// The sources (源头): a second label dimension, tags with evidence.
+    #[serde(default)]
+    pub source: Vec<RawSource>,
+    /// When a case is a crisis (self-harm language).
+    pub crisis: Option<RawCrisis>,
+}
+
+/// `[sources]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSourcePolicy {
+    /// Source score needed to tag a case with a source.
+    pub min_score: Spanned<f64>,
+}
+
+/// `[[source]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// Chinese name, used in rules and reports.
+    pub name: Spanned<String>,
+    /// What it means.
+    #[serde(default)]
+    pub description: String,
+    /// Where a case with this source is also routed (e.g. 纪检监察).
+    #[serde(default)]
+    pub route: String,
+}
+
+/// `[crisis]`: self-harm language makes a case a crisis.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCrisis {
+    /// Signals whose evidence can set the flag (e.g. 自伤风险).
+    pub signals: Vec<Spanned<String>>,
+    /// Points (before the signal's cap) a signal needs from its rules.
+    pub min_points: Spanned<f64>,
+    /// Tier a crisis case is put in, at least (红).
+    pub tier: Spanned<String>,
+    /// Route named first for a crisis case.
+    #[serde(default)]
+    pub route: String,
 }
 
 /// `[classes]`.
@@ -112,6 +156,8 @@ pub struct RawClass {
     /// Where such cases are usually routed.
     #[serde(default)]
     pub route: String,
+    /// `热点` (the six hot classes, default) or `相关` (the related classes).
+    pub family: Option<Spanned<String>>,
     /// Risk points when this is the primary class.
     pub risk: Spanned<f64>,
 }
