@@ -11,11 +11,11 @@
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use petition_triage::batch::{self, BatchOptions};
-use petition_triage::engine::{Document, EngineOptions};
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
+use petition_triage::matcher::{Document, EngineOptions};
+use petition_triage::run::batch::{self, BatchOptions};
 use petition_triage::verdict::Verdict;
-use petition_triage::{Case, Engine, RuleSet, RuleSource, output};
+use petition_triage::{Case, Engine, RuleSet, RuleSource, sink};
 
 fn sample_cases() -> Vec<Case> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/sample/cases.jsonl");
@@ -58,8 +58,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("triage + jsonl + csv (1 thread)", |b| {
         b.iter(|| {
             let v: Vec<_> = cases.iter().map(|c| engine.triage(c)).collect();
-            let j = output::jsonl(&v).map(|b| b.len()).unwrap_or(0);
-            let c = output::csv(&v).map(|b| b.len()).unwrap_or(0);
+            let j = sink::jsonl(&v).map(|b| b.len()).unwrap_or(0);
+            let c = sink::csv(&v).map(|b| b.len()).unwrap_or(0);
             j + c
         })
     });

@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use petition_triage::engine::EngineOptions;
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
+use petition_triage::matcher::EngineOptions;
 use petition_triage::{Engine, RuleSet, RuleSource};
 
 fn main() {

@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use petition_triage::batch::{self, BatchOptions};
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
-use petition_triage::segment::Segmenter;
+use petition_triage::run::batch::{self, BatchOptions};
+use petition_triage::text::segment::Segmenter;
 use petition_triage::{Engine, RuleSet, RuleSource, corpus};
 
 /// The fastest of the rounds.

@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use petition_triage::engine::Document;
 use petition_triage::input::{CaseReader, EncodingChoice, Format, Pending};
-use petition_triage::list::{Block, ListBuilder};
+use petition_triage::matcher::Document;
+use petition_triage::sink::list::{Block, ListBuilder};
 use petition_triage::{Engine, RuleSet, RuleSource};
 
 /// The fastest of the rounds: on a shared machine, the least disturbed.

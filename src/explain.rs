@@ -4,12 +4,12 @@
 
 use std::fmt::Write as _;
 
-use crate::case::Case;
-use crate::engine::Engine;
-use crate::modality::Modality;
-use crate::normalize;
+use crate::input::case::Case;
+use crate::matcher::Engine;
 use crate::rules::{Boundary, ExcludeScope, Rule, RuleKind, Unit};
 use crate::text;
+use crate::text::modality::Modality;
+use crate::text::normalize;
 use crate::verdict::{Field, LedgerSource, Span, Verdict};
 
 fn pts(p: f64) -> String {
@@ -232,7 +232,7 @@ pub fn explain_rule(engine: &Engine, rule: &Rule) -> String {
         }
         RuleKind::Regex { regex } => {
             let _ = writeln!(s, "类型：正则（{boundary}）\n模式：{}", regex.as_str());
-            let _ = match crate::literals::gate_on_view(regex.as_str(), rule.normalize) {
+            let _ = match crate::rules::literals::gate_on_view(regex.as_str(), rule.normalize) {
                 Some(g) if g.in_clause => writeln!(
                     s,
                     "运行范围：只在含有 {} 之一的分句中运行",

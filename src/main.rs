@@ -11,10 +11,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use petition_triage::batch::{self, BatchOptions};
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
-use petition_triage::output::{self, Manifest};
 use petition_triage::rules::Severity;
+use petition_triage::run::batch::{self, BatchOptions};
+use petition_triage::sink::{self, Manifest};
 use petition_triage::{Case, Diagnostic, Engine, RuleSet, RuleSource, eval, explain};
 
 /// 信访案件风险预警与分流研判。
@@ -359,7 +359,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         let found = engine.boundary_report(&cases);
         diags.extend(found);
         if a.profile {
-            profile = Some(output::profile_markdown(
+            profile = Some(sink::profile_markdown(
                 &engine.profile_report(),
                 cases.len() as u64,
             ));
@@ -443,9 +443,9 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
     ];
     if a.profile {
         let report = engine.profile_report();
-        let md = output::profile_markdown(&report, result.counts.triaged);
+        let md = sink::profile_markdown(&report, result.counts.triaged);
         let path = a.out.join("profile.md");
-        output::write_atomic(&path, md.as_bytes())
+        sink::write_atomic(&path, md.as_bytes())
             .with_context(|| format!("无法写入 {}", path.display()))?;
         outputs.push("profile.md");
         eprintln!("最耗时的规则（详见 profile.md）：");
@@ -472,7 +472,7 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
         outputs: outputs.iter().map(|n| (*n).to_string()).collect(),
     };
     let path = a.out.join("manifest.json");
-    output::write_atomic(&path, &serde_json::to_vec_pretty(&manifest)?)
+    sink::write_atomic(&path, &serde_json::to_vec_pretty(&manifest)?)
         .with_context(|| format!("无法写入 {}", path.display()))?;
 
     for r in &result.first_rejects {
@@ -544,9 +544,9 @@ fn cmd_explain(a: ExplainArgs) -> Result<u8> {
     let mut v = engine.triage(&case);
     let mut shown = case.clone();
     if a.mask {
-        output::mask_verdict(&mut v);
-        shown.text = output::mask(&shown.text);
-        shown.title = shown.title.map(|t| output::mask(&t));
+        sink::mask_verdict(&mut v);
+        shown.text = sink::mask(&shown.text);
+        shown.title = shown.title.map(|t| sink::mask(&t));
     }
     emit(&explain::explain_case(&engine, &shown, &v));
     Ok(0)
@@ -620,7 +620,7 @@ fn cmd_eval(a: EvalArgs) -> Result<u8> {
     let write = |dir: &Path, files: &[(&str, String)]| -> Result<()> {
         create_private_dir(dir)?;
         for (f, text) in files {
-            output::write_atomic(&dir.join(f), text.as_bytes())
+            sink::write_atomic(&dir.join(f), text.as_bytes())
                 .with_context(|| format!("无法写入 {}", dir.join(f).display()))?;
         }
         eprintln!("报告已写入 {}", dir.display());
@@ -703,7 +703,7 @@ fn cmd_tune(a: TuneArgs) -> Result<u8> {
     match a.out {
         None => emit(&text),
         Some(p) => {
-            output::write_atomic(&p, text.as_bytes())
+            sink::write_atomic(&p, text.as_bytes())
                 .with_context(|| format!("无法写入 {}", p.display()))?;
             eprintln!(
                 "阈值建议已写入 {}；把 [tiers] 段复制到 scoring.toml 即可生效。",
@@ -739,7 +739,7 @@ fn cmd_corpus(c: CorpusCommand) -> Result<u8> {
         CorpusCommand::Generate { seed, count, out } => {
             let mut buf = Vec::new();
             petition_triage::corpus::write_labeled(&mut buf, seed, count)?;
-            output::write_atomic(&out, &buf)
+            sink::write_atomic(&out, &buf)
                 .with_context(|| format!("无法写入 {}", out.display()))?;
             eprintln!(
                 "已生成 {count} 件带标注的案件（种子 {seed}）：{}",

@@ -5,9 +5,9 @@
 //!
 //! The rules are documented for analysts in `rules/scoring.toml`.
 
-use crate::engine::RuleHit;
-use crate::modality::Modality;
+use crate::matcher::RuleHit;
 use crate::rules::{Rule, Scoring, Target, Tiers};
+use crate::text::modality::Modality;
 use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, SourceTag, Tier, Verdict};
 
 /// Map a risk score to a tier.

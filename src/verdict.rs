@@ -7,54 +7,9 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::case::{Case, Level};
+use crate::input::case::{Case, Level};
 
-/// Early-warning tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Tier {
-    /// Highest.
-    #[serde(rename = "红")]
-    Red,
-    /// Second.
-    #[serde(rename = "橙")]
-    Orange,
-    /// Third.
-    #[serde(rename = "黄")]
-    Yellow,
-    /// Lowest warned tier.
-    #[serde(rename = "蓝")]
-    Blue,
-    /// Below every threshold: not warned.
-    #[serde(rename = "无")]
-    None,
-}
-
-impl Tier {
-    /// All tiers, highest first.
-    pub const ALL: [Tier; 5] = [
-        Tier::Red,
-        Tier::Orange,
-        Tier::Yellow,
-        Tier::Blue,
-        Tier::None,
-    ];
-
-    /// The Chinese name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Tier::Red => "红",
-            Tier::Orange => "橙",
-            Tier::Yellow => "黄",
-            Tier::Blue => "蓝",
-            Tier::None => "无",
-        }
-    }
-
-    /// Whether the tier is a warning.
-    pub fn warned(self) -> bool {
-        self != Tier::None
-    }
-}
+pub use crate::rules::Tier;
 
 /// Which field of the case a match is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,7 +37,7 @@ pub struct Span {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub normalization: Vec<&'static str>,
     /// How the words are stated: fact, conditional (threat) or hearsay.
-    pub modality: crate::modality::Modality,
+    pub modality: crate::text::modality::Modality,
 }
 
 /// A candidate hit cancelled by a negation cue (shown in explanations).

@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use petition_triage::modality::Modality;
+use petition_triage::text::modality::Modality;
 use petition_triage::{Case, Engine, RuleSet, RuleSource, Verdict};
 
 fn default_engine() -> Engine {

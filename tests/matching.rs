@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use chrono::NaiveDate;
-use petition_triage::case::Level;
+use petition_triage::input::case::Level;
 mod common;
 
 use common::engine_with;

@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use petition_triage::engine::EngineOptions;
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
+use petition_triage::matcher::EngineOptions;
 use petition_triage::{Engine, RuleSet, RuleSource, corpus};
 
 /// The default rules plus rules that need token boundaries.

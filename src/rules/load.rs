@@ -12,11 +12,10 @@ use super::diag::{Diagnostic, Severity, Source};
 use super::model::{RawRule, RawRuleFile, RawScoring};
 use super::{
     Boundary, ClassDef, Combo, CrisisPolicy, Example, ExcludeScope, Family, LANGUAGE_FILE, Located,
-    Rule, RuleKind, RuleSet, RuleSource, SCORING_FILE, Scoring, SignalDef, SourceDef, Target,
+    Rule, RuleKind, RuleSet, RuleSource, SCORING_FILE, Scoring, SignalDef, SourceDef, Target, Tier,
     Tiers, USER_DICT_FILE, Unit,
 };
-use crate::case::Level;
-use crate::verdict::Tier;
+use crate::input::case::Level;
 
 /// Largest compiled regex, in bytes.
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;
@@ -101,7 +100,7 @@ pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
         }
     }
 
-    if let Err(e) = crate::segment::Segmenter::check_dict(&user_dict) {
+    if let Err(e) = crate::text::segment::Segmenter::check_dict(&user_dict) {
         let idx = source
             .files
             .iter()
@@ -146,7 +145,7 @@ fn load_language(
     source: &RuleSource,
     names: &[String],
     diags: &mut Vec<Diagnostic>,
-) -> Option<crate::modality::Language> {
+) -> Option<crate::text::modality::Language> {
     let Some(idx) = source.files.iter().position(|(r, _)| r == LANGUAGE_FILE) else {
         diags.push(Diagnostic::file_level(
             "E014",
@@ -161,7 +160,7 @@ fn load_language(
         name: &names[idx],
         text,
     };
-    let lang: crate::modality::Language = parse_toml(&src, diags)?;
+    let lang: crate::text::modality::Language = parse_toml(&src, diags)?;
     let before = diags.len();
     if !(1..=50).contains(&lang.window) {
         diags.push(Diagnostic::file_level(
@@ -778,17 +777,17 @@ fn validate_rule(
     };
     let exclude = terms(src, raw.exclude, "排除词", diags);
     let normalize = match &raw.normalize {
-        None => crate::normalize::ALL,
+        None => crate::text::normalize::ALL,
         Some(list) => {
             let mut mask = 0u8;
             for step in list {
-                match crate::normalize::STEP_NAMES
+                match crate::text::normalize::STEP_NAMES
                     .iter()
                     .find(|(n, _)| *n == step.get_ref().as_str())
                 {
                     Some((_, bit)) => mask |= bit,
                     None => {
-                        let names: Vec<String> = crate::normalize::STEP_NAMES
+                        let names: Vec<String> = crate::text::normalize::STEP_NAMES
                             .iter()
                             .map(|(n, _)| format!("\"{n}\""))
                             .collect();
@@ -982,8 +981,11 @@ fn validate_rule(
                 None,
                 &[
                     ("any", None),
-                    ("persons", Some(crate::quantity::CountUnit::Persons)),
-                    ("households", Some(crate::quantity::CountUnit::Households)),
+                    ("persons", Some(crate::text::quantity::CountUnit::Persons)),
+                    (
+                        "households",
+                        Some(crate::text::quantity::CountUnit::Households),
+                    ),
                 ],
                 diags,
             );

@@ -8,6 +8,7 @@
 //! found; a set with errors is never used.
 
 pub mod diag;
+pub mod literals;
 mod load;
 pub mod model;
 
@@ -17,7 +18,7 @@ use std::path::Path;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use crate::case::Level;
+use crate::input::case::Level;
 pub use diag::{Diagnostic, Severity};
 
 /// Name of the scoring file at the root of a rule set.
@@ -137,7 +138,7 @@ impl RuleSource {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            crate::output::write_atomic(&path, text.as_bytes())?;
+            crate::util::write_atomic(&path, text.as_bytes())?;
         }
         Ok(self.files.len())
     }
@@ -206,7 +207,7 @@ pub enum RuleKind {
         /// Upper bound (exclusive), if any.
         below: Option<u32>,
         /// Only people or only households; `None` for both.
-        unit: Option<crate::quantity::CountUnit>,
+        unit: Option<crate::text::quantity::CountUnit>,
     },
     /// Term A within N units of term B, in the same clause.
     Proximity {
@@ -260,7 +261,7 @@ pub struct Rule {
     pub exclude_scope: ExcludeScope,
     /// Distinct terms counted, at most.
     pub max_terms: u32,
-    /// Normalisation steps (bits of [`crate::normalize`]).
+    /// Normalisation steps (bits of [`crate::text::normalize`]).
     pub normalize: u8,
     /// Whether negation cues cancel hits.
     pub negation: bool,
@@ -347,7 +348,7 @@ pub struct CrisisPolicy {
     /// Rule points (before caps) a signal needs.
     pub min_points: f64,
     /// Lowest tier of a crisis case.
-    pub tier: crate::verdict::Tier,
+    pub tier: Tier,
     /// Route named first.
     pub route: String,
 }
@@ -361,6 +362,53 @@ pub struct Combo {
     pub points: f64,
     /// Why.
     pub description: String,
+}
+
+/// Early-warning tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Tier {
+    /// Highest.
+    #[serde(rename = "红")]
+    Red,
+    /// Second.
+    #[serde(rename = "橙")]
+    Orange,
+    /// Third.
+    #[serde(rename = "黄")]
+    Yellow,
+    /// Lowest warned tier.
+    #[serde(rename = "蓝")]
+    Blue,
+    /// Below every threshold: not warned.
+    #[serde(rename = "无")]
+    None,
+}
+
+impl Tier {
+    /// All tiers, highest first.
+    pub const ALL: [Tier; 5] = [
+        Tier::Red,
+        Tier::Orange,
+        Tier::Yellow,
+        Tier::Blue,
+        Tier::None,
+    ];
+
+    /// The Chinese name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Red => "红",
+            Tier::Orange => "橙",
+            Tier::Yellow => "黄",
+            Tier::Blue => "蓝",
+            Tier::None => "无",
+        }
+    }
+
+    /// Whether the tier is a warning.
+    pub fn warned(self) -> bool {
+        self != Tier::None
+    }
 }
 
 /// Tier thresholds (lowest score of each tier).
@@ -448,7 +496,7 @@ pub struct RuleSet {
     /// Text of the user dictionary.
     pub user_dict: String,
     /// Negation, hearsay and condition cues.
-    pub language: crate::modality::Language,
+    pub language: crate::text::modality::Language,
     /// Warnings found while loading.
     pub warnings: Vec<Diagnostic>,
 }

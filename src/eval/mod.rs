@@ -17,8 +17,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, FieldError, FieldValue};
-use crate::engine::Engine;
+use crate::input::case::{Case, FieldError, FieldValue};
+use crate::matcher::Engine;
 use crate::verdict::{Tier, Verdict};
 
 /// Gold labels as read (external data may lack warnings and tiers).
@@ -175,7 +175,7 @@ fn labeled_from_json(
     }
     if !fields
         .iter()
-        .any(|(k, _)| crate::case::canonical_field(k) == Some("received"))
+        .any(|(k, _)| crate::input::case::canonical_field(k) == Some("received"))
     {
         fields.push(("received".into(), FieldValue::Scalar("1970-01-01".into())));
     }

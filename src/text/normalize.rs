@@ -817,7 +817,7 @@ mod tests {
         let alphabet: Vec<char> = "強拆补償著看乾隆藉口於畫計覆答幺麽國国房屋被 *-·★＊＿ＡＢａb1１\u{200B}\u{3000}，。我们"
             .chars()
             .collect();
-        let mut rng = crate::corpus::Rng::new(7);
+        let mut rng = crate::util::Rng::new(7);
         for _ in 0..20_000 {
             let n = 1 + rng.below(12);
             let t: String = (0..n)

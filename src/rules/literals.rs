@@ -19,7 +19,7 @@ pub fn gate_on_view(pattern: &str, mask: u8) -> Option<Gate> {
     gate(pattern).filter(|g| {
         g.literals
             .iter()
-            .all(|l| crate::normalize::normalize_term(l, mask) == *l)
+            .all(|l| crate::text::normalize::normalize_term(l, mask) == *l)
     })
 }
 

@@ -11,10 +11,11 @@
 //! not of a verdict.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::output::{self, CsvEncoder, Reject, Tally};
+use crate::sink::{self, CsvEncoder, Reject, Tally};
+use crate::util::Spool;
 use crate::verdict::{Tier, Verdict};
 
 #[derive(Debug, Clone, Copy)]
@@ -154,41 +155,6 @@ impl RowReader<'_> {
                 Ok(buf)
             }
         }
-    }
-}
-
-/// Writes to a temporary file in a directory (mode 0600), renamed into
-/// place by [`Spool::persist`]; dropped unpersisted, it disappears.
-pub struct Spool {
-    file: tempfile::NamedTempFile,
-    out: BufWriter<File>,
-    len: u64,
-}
-
-impl Spool {
-    /// A new temporary file in `dir`.
-    pub fn new(dir: &Path) -> std::io::Result<Spool> {
-        let file = tempfile::Builder::new()
-            .prefix(".triage-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        let out = BufWriter::with_capacity(1 << 16, file.reopen()?);
-        Ok(Spool { file, out, len: 0 })
-    }
-
-    /// Append bytes.
-    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.out.write_all(bytes)?;
-        self.len += bytes.len() as u64;
-        Ok(())
-    }
-
-    /// Flush, sync and rename to `path`.
-    pub fn persist(mut self, path: &Path) -> std::io::Result<()> {
-        self.out.flush()?;
-        self.out.get_ref().sync_all()?;
-        self.file.persist(path).map_err(|e| e.error)?;
-        Ok(())
     }
 }
 
@@ -349,12 +315,12 @@ impl ListBuilder {
         let mut reader = spill_reader(&spill)?;
         // Crisis cases sort first, so the top rows hold them all (up to a
         // bound) and then the highest risks.
-        let crisis_rows = (tally.crisis as usize).min(output::MAX_CRISIS_ROWS);
+        let crisis_rows = (tally.crisis as usize).min(sink::MAX_CRISIS_ROWS);
         for &i in order.iter().take(top.max(crisis_rows)) {
             let k = &keys[i as usize];
             let json = reader.read_at(k.off, k.json_len as usize, &mut buf)?;
             let value: serde_json::Value = serde_json::from_slice(json)?;
-            let row = output::TopRow::from_json(&value);
+            let row = sink::TopRow::from_json(&value);
             if row.crisis && tally.crisis_rows.len() < crisis_rows {
                 tally.crisis_rows.push(row.clone());
             }
@@ -378,7 +344,7 @@ impl ListBuilder {
         let write_csv = || -> std::io::Result<()> {
             let mut reader = spill_reader(&spill)?;
             let mut csv = Spool::new(dir)?;
-            csv.write(&output::csv_header())?;
+            csv.write(&sink::csv_header())?;
             let mut buf = Vec::new();
             let mut rank = String::new();
             for (n, &i) in order.iter().enumerate() {
@@ -414,7 +380,7 @@ fn spill_reader(rows: &Rows) -> std::io::Result<RowReader<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::Case;
+    use crate::input::case::Case;
 
     fn verdict(i: u32) -> Verdict {
         let case = Case {

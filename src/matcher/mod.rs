@@ -15,13 +15,13 @@
 
 use daachorse::CharwiseDoubleArrayAhoCorasick;
 
-use crate::case::Case;
-use crate::modality::{CueList, Cues, Modality, Reading, Scope};
-use crate::normalize::{self, View};
-use crate::quantity::{self, CountUnit};
+use crate::input::case::Case;
 use crate::rules::{Boundary, Diagnostic, ExcludeScope, RuleKind, RuleSet, Severity, Target, Unit};
-use crate::segment::Segmenter;
 use crate::text;
+use crate::text::modality::{CueList, Cues, Modality, Reading, Scope};
+use crate::text::normalize::{self, View};
+use crate::text::quantity::{self, CountUnit};
+use crate::text::segment::Segmenter;
 use crate::verdict::{Evidence, Field, NegatedEvidence, Span, Verdict};
 
 /// Most spans kept as evidence per rule.
@@ -166,7 +166,7 @@ struct Group {
     uses: Vec<Vec<TermUse>>,
     regex_rules: Vec<u32>,
     /// Per regex rule: `Some(in_clause)` when it runs only where one of
-    /// its required strings occurs (see [`crate::literals`]).
+    /// its required strings occurs (see [`crate::rules::literals`]).
     gates: Vec<Option<bool>>,
     /// Whether the automaton finds the language cues.
     cues: bool,
@@ -441,7 +441,7 @@ impl Engine {
             for (slot, &ri) in regex_rules.iter().enumerate() {
                 let gate = match &rules.rules[ri as usize].kind {
                     RuleKind::Regex { regex } => {
-                        crate::literals::gate_on_view(regex.as_str(), mask)
+                        crate::rules::literals::gate_on_view(regex.as_str(), mask)
                     }
                     _ => None,
                 };

@@ -4,7 +4,7 @@
 //! rejected`, always.
 //!
 //! Memory stays flat whatever the input size: verdicts go to a spill file
-//! as they are made ([`crate::list`]) and rejects straight to their file.
+//! as they are made ([`crate::sink::list`]) and rejects straight to their file.
 //! Results do not depend on the thread count: each chunk keeps input
 //! order, and the list is sorted by a total order.
 
@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::engine::Engine;
 use crate::input::{CaseReader, EncodingChoice, Format, Pending};
-use crate::list::{Block, ListBuilder, Spool};
-use crate::output::{Counts, InputManifest, Reject, Tally, mask_verdict};
+use crate::matcher::Engine;
+use crate::sink::list::{Block, ListBuilder};
+use crate::sink::{Counts, InputManifest, Reject, Tally, mask_verdict};
+use crate::util::{Spool, write_atomic};
 
 /// Records triaged together in one parallel step.
 const CHUNK: usize = 1024;
@@ -214,7 +215,7 @@ pub fn run(
         .iter()
         .map(|c| (c.clone(), scoring.family_of(c)))
         .collect();
-    let summary = crate::output::summary(&result.tally, result.counts, &families);
-    crate::output::write_atomic(&out.join("summary.md"), summary.as_bytes())?;
+    let summary = crate::sink::summary(&result.tally, result.counts, &families);
+    write_atomic(&out.join("summary.md"), summary.as_bytes())?;
     Ok(result)
 }

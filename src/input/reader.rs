@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use crate::case::{Case, FieldError, FieldValue, MAX_TEXT_BYTES};
+use crate::input::case::{Case, FieldError, FieldValue, MAX_TEXT_BYTES};
 
 /// Longest accepted physical line of a JSON Lines file, in bytes. JSON
 /// escapes (`\u4e2d`) can make a line up to six times the text it holds.
@@ -405,7 +405,7 @@ pub fn parse_json_case(line: &str) -> Result<Case, FieldError> {
                 return Err(FieldError(format!("字段 {k} 的列表里只能是文字或数字")));
             }
             JsonValue::Other => {
-                if crate::case::canonical_field(k).is_none() {
+                if crate::input::case::canonical_field(k).is_none() {
                     fields.push((k, None));
                     continue;
                 }
@@ -698,7 +698,7 @@ impl CsvReader {
                 });
                 let check = decoded.and_then(|h| {
                     if h.iter()
-                        .any(|name| crate::case::canonical_field(name) == Some("text"))
+                        .any(|name| crate::input::case::canonical_field(name) == Some("text"))
                     {
                         Ok(h)
                     } else {

@@ -1,0 +1,3 @@
+//! Drivers: a run from the source to the sinks.
+
+pub mod batch;
