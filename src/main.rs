@@ -13,8 +13,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use petition_triage::input::{CaseReader, EncodingChoice, Format};
 use petition_triage::rules::Severity;
+use petition_triage::run::PassThrough;
 use petition_triage::run::batch::{self, BatchOptions};
-use petition_triage::sink::{self, Manifest};
+use petition_triage::sink::{self, Counts, Manifest, ManifestSink, ProfileSink, Sink};
 use petition_triage::{Case, Diagnostic, Engine, RuleSet, RuleSource, eval, explain};
 
 /// 信访案件风险预警与分流研判。
@@ -426,30 +427,47 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
         mask: a.mask,
         top: a.top,
     };
-    let result = batch::run(&engine, &a.inputs, &opts, &a.out, |n| {
-        if let Some(b) = &bar {
-            b.set_position(n);
-        }
-    })?;
+    let rules = engine.rules();
+    let manifest = Manifest {
+        program: format!("triage {}", env!("CARGO_PKG_VERSION")),
+        rules_origin: rules.source.origin.clone(),
+        rules_sha256: rules.source.rules_hash(),
+        dict_sha256: rules.source.dict_hash(),
+        inputs: Vec::new(),
+        counts: Counts::default(),
+        threads: rayon::current_num_threads(),
+        masked: a.mask,
+        started: started.to_rfc3339(),
+        finished: String::new(),
+        outputs: Vec::new(),
+    };
+    let mut sinks = batch::default_sinks(&a.out, a.top)?;
+    if a.profile {
+        sinks.push(Box::new(ProfileSink::new(&engine, &a.out)));
+    }
+    sinks.push(Box::new(ManifestSink::new(&a.out, manifest)));
+    let mut sinks: Vec<&mut dyn Sink> = sinks
+        .iter_mut()
+        .map(|s| &mut **s as &mut dyn Sink)
+        .collect();
+    let result = batch::run_into(
+        &engine,
+        &a.inputs,
+        &opts,
+        &mut PassThrough,
+        &mut sinks,
+        |n| {
+            if let Some(b) = &bar {
+                b.set_position(n);
+            }
+        },
+    )?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let rules = engine.rules();
-    let mut outputs = vec![
-        "warnings.jsonl",
-        "warnings.csv",
-        "summary.md",
-        "rejects.jsonl",
-    ];
     if a.profile {
-        let report = engine.profile_report();
-        let md = sink::profile_markdown(&report, result.counts.triaged);
-        let path = a.out.join("profile.md");
-        sink::write_atomic(&path, md.as_bytes())
-            .with_context(|| format!("无法写入 {}", path.display()))?;
-        outputs.push("profile.md");
         eprintln!("最耗时的规则（详见 profile.md）：");
-        for r in report.iter().take(5) {
+        for r in engine.profile_report().iter().take(5) {
             eprintln!(
                 "  {}  {:.1} 毫秒  命中 {} 件",
                 r.rule,
@@ -458,22 +476,6 @@ fn cmd_run(a: RunArgs) -> Result<u8> {
             );
         }
     }
-    let manifest = Manifest {
-        program: format!("triage {}", env!("CARGO_PKG_VERSION")),
-        rules_origin: rules.source.origin.clone(),
-        rules_sha256: rules.source.rules_hash(),
-        dict_sha256: rules.source.dict_hash(),
-        inputs: result.inputs.clone(),
-        counts: result.counts,
-        threads: rayon::current_num_threads(),
-        masked: a.mask,
-        started: started.to_rfc3339(),
-        finished: chrono::Local::now().to_rfc3339(),
-        outputs: outputs.iter().map(|n| (*n).to_string()).collect(),
-    };
-    let path = a.out.join("manifest.json");
-    sink::write_atomic(&path, &serde_json::to_vec_pretty(&manifest)?)
-        .with_context(|| format!("无法写入 {}", path.display()))?;
 
     for r in &result.first_rejects {
         eprintln!("拒收 {}:{}：{}", r.file, r.line, r.reason);

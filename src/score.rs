@@ -5,7 +5,8 @@
 //!
 //! The rules are documented for analysts in `rules/scoring.toml`.
 
-use crate::matcher::RuleHit;
+use crate::input::Case;
+use crate::matcher::{Engine, Findings, RuleHit};
 use crate::rules::{Rule, Scoring, Target, Tiers};
 use crate::text::modality::Modality;
 use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, SourceTag, Tier, Verdict};
@@ -270,6 +271,23 @@ pub fn crisis_reason(scoring: &Scoring, v: &mut Verdict) {
         parts.join("；"),
         fmt_points(c.min_points)
     ));
+}
+
+/// Score the findings of one case: classes, signals, ledger, risk, tier
+/// and the crisis reason.
+pub fn scored(scoring: &Scoring, rules: &[Rule], findings: Findings) -> Verdict {
+    let Findings { mut verdict, hits } = findings;
+    score(scoring, rules, &hits, &mut verdict);
+    crisis_reason(scoring, &mut verdict);
+    verdict
+}
+
+impl Engine {
+    /// Triage one case: its findings, scored (no context stage).
+    pub fn triage(&self, case: &Case) -> Verdict {
+        let rules = self.rules();
+        scored(&rules.scoring, &rules.rules, self.findings(case))
+    }
 }
 
 #[cfg(test)]

@@ -111,6 +111,17 @@ pub struct Matches {
     pub negated: Vec<NegatedHit>,
 }
 
+/// The text evidence of one case, before scoring: see [`Engine::findings`].
+/// The context stage of a run may add to it before it is scored.
+#[derive(Debug, Clone)]
+pub struct Findings {
+    /// The verdict so far: the case's fields, evidence and negated hits;
+    /// classes, signals, risk and tier are still empty.
+    pub verdict: Verdict,
+    /// The rules that fired, with their points and spans.
+    pub hits: Vec<RuleHit>,
+}
+
 /// Switches for measuring what normalisation and cue reading cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineOptions {
@@ -1199,12 +1210,14 @@ impl Engine {
         })
     }
 
-    /// Triage one case: match, then score.
-    pub fn triage(&self, case: &Case) -> Verdict {
+    /// What the text of one case shows: its verdict with the case's
+    /// fields, the evidence and the negated hits filled in, and the rule
+    /// hits that [`crate::score`] turns into classes, signals and a tier.
+    /// Pure: the same case always gives the same findings.
+    pub fn findings(&self, case: &Case) -> Findings {
         let doc = Document::new(case.title.as_deref(), &case.text);
         let m = self.match_document(&doc, case.persons);
         let mut v = Verdict::for_case(case);
-        crate::score::score(&self.rules.scoring, &self.rules.rules, &m.hits, &mut v);
         let name = |r: usize| {
             self.rules
                 .scoring
@@ -1235,7 +1248,6 @@ impl Engine {
                 }
             })
             .collect();
-        crate::score::crisis_reason(&self.rules.scoring, &mut v);
         v.negated = m
             .negated
             .iter()
@@ -1246,7 +1258,10 @@ impl Engine {
                 cue: doc.joined[n.cue.0..n.cue.1].to_string(),
             })
             .collect();
-        v
+        Findings {
+            verdict: v,
+            hits: m.hits,
+        }
     }
 }
 

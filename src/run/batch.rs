@@ -1,6 +1,6 @@
-//! Batch triage: read every input file as a stream, triage cases in
-//! parallel chunks, and write the list, the summary and the rejects into
-//! the output directory. Every record is accounted for: `read = triaged +
+//! The batch driver: read every input file as a stream, run it through
+//! the pipeline a chunk at a time, and push into the sinks (by default the
+//! list, the summary and the rejects in the output directory). Every record is accounted for: `read = triaged +
 //! rejected`, always.
 //!
 //! Memory stays flat whatever the input size: verdicts go to a spill file
@@ -10,24 +10,12 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
+use super::{CHUNK, Context, PassThrough, triage_chunk};
 use crate::input::{CaseReader, EncodingChoice, Format, Pending};
 use crate::matcher::Engine;
-use crate::sink::list::{Block, ListBuilder};
-use crate::sink::{Counts, InputManifest, Reject, Tally, mask_verdict};
-use crate::util::{Spool, write_atomic};
-
-/// Records triaged together in one parallel step.
-const CHUNK: usize = 1024;
-/// Verdicts encoded together on one thread into one block of rows.
-const BLOCK: usize = 32;
-/// Rejects kept in memory to show on the terminal (all go to the file).
-const SHOWN_REJECTS: usize = 20;
-
-/// A block of encoded verdicts and the records of it that were refused
-/// (line, reason).
-type Triaged = (Block, Vec<(u64, String)>);
+use crate::sink::{
+    Begin, Counts, End, InputManifest, ListSink, Reject, RejectSink, Sink, SummarySink, Tally,
+};
 
 /// Options of a batch run.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +41,8 @@ pub struct BatchResult {
     pub tally: Tally,
     /// The first rejects, for the terminal.
     pub first_rejects: Vec<Reject>,
+    /// Files written, in order.
+    pub outputs: Vec<String>,
 }
 
 /// Read up to [`CHUNK`] records; `None` at the end of the input.
@@ -81,28 +71,47 @@ pub fn run(
     inputs: &[PathBuf],
     opts: &BatchOptions,
     out: &Path,
+    progress: impl FnMut(u64),
+) -> std::io::Result<BatchResult> {
+    let mut sinks = default_sinks(out, opts.top)?;
+    let mut sinks: Vec<&mut dyn Sink> = sinks
+        .iter_mut()
+        .map(|s| &mut **s as &mut dyn Sink)
+        .collect();
+    run_into(engine, inputs, opts, &mut PassThrough, &mut sinks, progress)
+}
+
+/// The sinks of a plain run, in the order they finish: the list, the
+/// summary (which reads the list's tally) and the rejects (which append
+/// the list's repeated ids).
+pub fn default_sinks(out: &Path, top: usize) -> std::io::Result<Vec<Box<dyn Sink>>> {
+    Ok(vec![
+        Box::new(ListSink::new(out, top)),
+        Box::new(SummarySink::new(out)),
+        Box::new(RejectSink::new(out)?),
+    ])
+}
+
+/// Triage every record of `inputs` through `context` into `sinks`, which
+/// finish in the order given. `progress` is called after each chunk with
+/// the number of records read so far.
+pub fn run_into(
+    engine: &Engine,
+    inputs: &[PathBuf],
+    opts: &BatchOptions,
+    context: &mut dyn Context,
+    sinks: &mut [&mut dyn Sink],
     mut progress: impl FnMut(u64),
 ) -> std::io::Result<BatchResult> {
-    let scoring = &engine.rules().scoring;
-    let classes: Vec<String> = scoring
-        .classes
-        .iter()
-        .map(|c| c.name.clone())
-        .chain([scoring.other.clone()])
-        .collect();
-    let mut list = ListBuilder::new(out, classes.clone())?;
-    let mut rejects = Spool::new(out)?;
-    let mut result = BatchResult::default();
-    let mut note_reject = |r: Reject, result: &mut BatchResult| -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(&r)?;
-        line.push(b'\n');
-        rejects.write(&line)?;
-        if result.first_rejects.len() < SHOWN_REJECTS {
-            result.first_rejects.push(r);
-        }
-        Ok(())
-    };
     let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    let begin = Begin {
+        rules: engine.rules(),
+        inputs: &names,
+    };
+    for s in sinks.iter_mut() {
+        s.begin(&begin)?;
+    }
+    let mut end = End::default();
     for (file_idx, path) in inputs.iter().enumerate() {
         let format = opts.format.unwrap_or_else(|| Format::from_path(path));
         let reader = CaseReader::open(path, format, opts.encoding).map_err(|e| {
@@ -116,106 +125,75 @@ pub fn run(
             read: 0,
             rejected: 0,
         };
-        // With more than one thread, a reader thread reads the next chunk
-        // while the workers triage this one.
-        // Each block of records is parsed, triaged and encoded on one
-        // worker; refused records travel with their block, in input order.
         let mut process = |pending: Vec<Pending>| -> std::io::Result<()> {
             manifest.read += pending.len() as u64;
-            let classes = list.classes();
-            let blocks: Vec<std::io::Result<Triaged>> = pending
-                .into_par_iter()
-                .chunks(BLOCK)
-                .map(|part| {
-                    let mut block = Block::new();
-                    let mut refused = Vec::new();
-                    for rec in part.into_iter().map(Pending::parse) {
-                        match rec.case {
-                            Ok(c) => {
-                                let mut v = engine.triage(&c);
-                                if opts.mask {
-                                    mask_verdict(&mut v);
-                                }
-                                block.add(&v, rec.line, classes)?;
-                            }
-                            Err(e) => refused.push((rec.line, e.0)),
-                        }
-                    }
-                    Ok((block, refused))
-                })
-                .collect();
-            for b in blocks {
-                let (block, refused) = b?;
-                for (line, reason) in refused {
-                    manifest.rejected += 1;
-                    let r = Reject {
-                        file: name.clone(),
-                        line,
-                        reason,
-                    };
-                    note_reject(r, &mut result)?;
+            let (scored, refused) = triage_chunk(engine, context, opts.mask, pending);
+            for (line, reason) in refused {
+                manifest.rejected += 1;
+                let r = Reject {
+                    file: name.clone(),
+                    line,
+                    reason,
+                };
+                for s in sinks.iter_mut() {
+                    s.reject(&r)?;
                 }
-                list.push(block, file_idx)?;
             }
-            progress(result.counts.read + manifest.read);
+            for s in sinks.iter_mut() {
+                s.verdicts(file_idx, &scored)?;
+            }
+            progress(end.counts.read + manifest.read);
             Ok(())
         };
-        let mut reader = reader;
-        let processed = if rayon::current_num_threads() == 1 {
+        read_chunks(reader, &name, &mut process)?;
+        end.counts.read += manifest.read;
+        end.counts.rejected += manifest.rejected;
+        end.inputs.push(manifest);
+    }
+    for s in sinks.iter_mut() {
+        s.finish(&mut end)?;
+    }
+    debug_assert_eq!(end.counts.read, end.counts.triaged + end.counts.rejected);
+    Ok(BatchResult {
+        inputs: end.inputs,
+        counts: end.counts,
+        tally: end.tally,
+        first_rejects: end.first_rejects,
+        outputs: end.outputs,
+    })
+}
+
+/// Hand `reader`'s records to `process` a chunk at a time. With more than
+/// one thread, a reader thread reads the next chunk while the workers
+/// triage this one.
+fn read_chunks(
+    mut reader: CaseReader,
+    name: &str,
+    process: &mut dyn FnMut(Vec<Pending>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    if rayon::current_num_threads() == 1 {
+        while let Some(p) = read_chunk(&mut reader, name)? {
+            process(p)?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| -> std::io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || {
             loop {
-                match read_chunk(&mut reader, &name) {
-                    Ok(Some(p)) => process(p)?,
-                    Ok(None) => break Ok(()),
-                    Err(e) => break Err(e),
+                let chunk = read_chunk(&mut reader, name);
+                let stop = !matches!(chunk, Ok(Some(_)));
+                if tx.send(chunk).is_err() || stop {
+                    return;
                 }
             }
-        } else {
-            std::thread::scope(|scope| -> std::io::Result<()> {
-                let (tx, rx) = std::sync::mpsc::sync_channel(2);
-                let reader_name = name.clone();
-                scope.spawn(move || {
-                    loop {
-                        let chunk = read_chunk(&mut reader, &reader_name);
-                        let stop = !matches!(chunk, Ok(Some(_)));
-                        if tx.send(chunk).is_err() || stop {
-                            return;
-                        }
-                    }
-                });
-                for chunk in rx {
-                    match chunk? {
-                        Some(p) => process(p)?,
-                        None => break,
-                    }
-                }
-                Ok(())
-            })
-        };
-        processed?;
-        result.counts.read += manifest.read;
-        result.counts.rejected += manifest.rejected;
-        result.inputs.push(manifest);
-    }
-    let finished = list.finish(out, &names, opts.top)?;
-    for d in finished.duplicates {
-        if let Some(m) = result.inputs.iter_mut().find(|m| m.path == d.file) {
-            m.rejected += 1;
+        });
+        for chunk in rx {
+            match chunk? {
+                Some(p) => process(p)?,
+                None => break,
+            }
         }
-        result.counts.rejected += 1;
-        note_reject(d, &mut result)?;
-    }
-    rejects.persist(&out.join("rejects.jsonl"))?;
-    result.counts.triaged = finished.listed;
-    result.tally = finished.tally;
-    debug_assert_eq!(
-        result.counts.read,
-        result.counts.triaged + result.counts.rejected
-    );
-    let families: Vec<(String, Option<crate::rules::Family>)> = classes
-        .iter()
-        .map(|c| (c.clone(), scoring.family_of(c)))
-        .collect();
-    let summary = crate::sink::summary(&result.tally, result.counts, &families);
-    write_atomic(&out.join("summary.md"), summary.as_bytes())?;
-    Ok(result)
+        Ok(())
+    })
 }

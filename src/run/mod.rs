@@ -1,3 +1,102 @@
-//! Drivers: a run from the source to the sinks.
+//! Drivers: one pipeline from a source to the sinks.
+//!
+//! ```text
+//! source ─▶ findings (parallel, pure) ─▶ context (sequential) ─▶ score (parallel) ─▶ sinks
+//! ```
+//!
+//! A driver reads records from its source in chunks. Each chunk's cases
+//! are read by the matcher in parallel ([`crate::matcher::Engine::findings`]:
+//! the text evidence, which depends on the case alone). The [`Context`]
+//! stage then sees every case's findings in input order, one at a time,
+//! and may keep state across cases: the history store, the calendar and
+//! clusters plug in here. The findings are scored in parallel
+//! ([`crate::score`]) and the chunk of verdicts goes to every
+//! [`crate::sink::Sink`] in order.
+//!
+//! [`batch`] drives files. A stream driver differs only in its source.
+//! This floor may use everything below it (input, text, rules, matcher,
+//! score, sink); only the command line stands above it.
 
 pub mod batch;
+
+use rayon::prelude::*;
+
+use crate::input::Pending;
+use crate::matcher::{Engine, Findings};
+use crate::sink::{Scored, mask_verdict};
+
+/// Records read together in one parallel step.
+pub const CHUNK: usize = 1024;
+/// Records parsed and read by the matcher together on one thread.
+const BLOCK: usize = 32;
+
+/// The sequential, stateful stage between the text evidence and scoring.
+/// It sees every case of a run once, in input order.
+pub trait Context {
+    /// Look at (and perhaps add to) the findings of the next case.
+    fn case(&mut self, findings: &mut Findings);
+}
+
+/// The context stage of a run without history, calendar or clusters: it
+/// passes the findings through unchanged.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PassThrough;
+
+impl Context for PassThrough {
+    fn case(&mut self, _findings: &mut Findings) {}
+}
+
+/// A record of a chunk after the matcher: its line, and its findings or
+/// the reason it could not be read.
+type Read = (u64, Result<Findings, String>);
+
+/// Run one chunk of records through the pipeline up to the sinks: the
+/// findings in parallel, the context in order, the scores in parallel.
+/// Returns the verdicts in input order and the refused records (line,
+/// reason), also in input order.
+pub fn triage_chunk(
+    engine: &Engine,
+    context: &mut dyn Context,
+    mask: bool,
+    pending: Vec<Pending>,
+) -> (Vec<Scored>, Vec<(u64, String)>) {
+    let read: Vec<Vec<Read>> = pending
+        .into_par_iter()
+        .chunks(BLOCK)
+        .map(|part| {
+            part.into_iter()
+                .map(Pending::parse)
+                .map(|rec| {
+                    (
+                        rec.line,
+                        rec.case.map(|c| engine.findings(&c)).map_err(|e| e.0),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut refused = Vec::new();
+    let mut found: Vec<(u64, Findings)> = Vec::with_capacity(read.iter().map(Vec::len).sum());
+    for (line, r) in read.into_iter().flatten() {
+        match r {
+            Ok(mut f) => {
+                context.case(&mut f);
+                found.push((line, f));
+            }
+            Err(reason) => refused.push((line, reason)),
+        }
+    }
+    let rules = engine.rules();
+    let scored = found
+        .into_par_iter()
+        .with_min_len(BLOCK)
+        .map(|(line, f)| {
+            let mut verdict = crate::score::scored(&rules.scoring, &rules.rules, f);
+            if mask {
+                mask_verdict(&mut verdict);
+            }
+            Scored { line, verdict }
+        })
+        .collect();
+    (scored, refused)
+}

@@ -12,9 +12,11 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::sink::{self, CsvEncoder, Reject, Tally};
+use rayon::prelude::*;
+
+use crate::sink::{self, Begin, CsvEncoder, End, Reject, Scored, Sink, Tally};
 use crate::util::Spool;
 use crate::verdict::{Tier, Verdict};
 
@@ -366,6 +368,96 @@ impl ListBuilder {
             duplicates,
             tally,
         })
+    }
+}
+
+/// The early-warning list as a [`Sink`]: `warnings.jsonl` and
+/// `warnings.csv` in `dir`. Verdicts are encoded in parallel, [`BLOCK`] at
+/// a time; at the end the list reports what it listed, the repeated ids
+/// and the tally.
+pub struct ListSink {
+    dir: PathBuf,
+    top: usize,
+    inputs: Vec<String>,
+    list: Option<ListBuilder>,
+}
+
+/// Verdicts encoded together on one thread into one block of rows.
+pub const BLOCK: usize = 32;
+
+impl ListSink {
+    /// A list written into `dir`, keeping `top` cases for the summary.
+    pub fn new(dir: &Path, top: usize) -> ListSink {
+        ListSink {
+            dir: dir.to_path_buf(),
+            top,
+            inputs: Vec::new(),
+            list: None,
+        }
+    }
+
+    fn list(&mut self) -> std::io::Result<&mut ListBuilder> {
+        self.list
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("list sink used before begin"))
+    }
+}
+
+impl Sink for ListSink {
+    fn begin(&mut self, run: &Begin<'_>) -> std::io::Result<()> {
+        let scoring = &run.rules.scoring;
+        let classes: Vec<String> = scoring
+            .classes
+            .iter()
+            .map(|c| c.name.clone())
+            .chain([scoring.other.clone()])
+            .collect();
+        self.inputs = run.inputs.to_vec();
+        self.list = Some(ListBuilder::new(&self.dir, classes)?);
+        Ok(())
+    }
+
+    fn verdict(&mut self, file: usize, scored: &Scored) -> std::io::Result<()> {
+        self.verdicts(file, std::slice::from_ref(scored))
+    }
+
+    fn verdicts(&mut self, file: usize, chunk: &[Scored]) -> std::io::Result<()> {
+        let list = self.list()?;
+        let classes = list.classes();
+        let blocks: Vec<std::io::Result<Block>> = chunk
+            .par_chunks(BLOCK)
+            .map(|part| {
+                let mut block = Block::new();
+                for s in part {
+                    block.add(&s.verdict, s.line, classes)?;
+                }
+                Ok(block)
+            })
+            .collect();
+        for b in blocks {
+            list.push(b?, file)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
+        let list = self
+            .list
+            .take()
+            .ok_or_else(|| std::io::Error::other("list sink used before begin"))?;
+        let finished = list.finish(&self.dir, &self.inputs, self.top)?;
+        for d in &finished.duplicates {
+            if let Some(m) = end.inputs.iter_mut().find(|m| m.path == d.file) {
+                m.rejected += 1;
+            }
+            end.counts.rejected += 1;
+        }
+        end.duplicates = finished.duplicates;
+        end.counts.triaged = finished.listed;
+        end.tally = finished.tally;
+        end.outputs
+            .extend(["warnings.jsonl".to_string(), "warnings.csv".to_string()]);
+        Ok(())
     }
 }
 

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::Counts;
+use std::path::{Path, PathBuf};
+
+use super::{Counts, End, Sink, write_error};
 use crate::input::Format;
 
 /// The run manifest: enough to reproduce and audit a list.
@@ -46,4 +48,37 @@ pub struct InputManifest {
     pub read: u64,
     /// Records rejected.
     pub rejected: u64,
+}
+
+/// `manifest.json` as a [`Sink`]: the last to finish, it lists the files
+/// the sinks before it wrote.
+pub struct ManifestSink {
+    path: PathBuf,
+    manifest: Manifest,
+}
+
+impl ManifestSink {
+    /// `manifest.json` in `dir`; `manifest` holds what is known before the
+    /// run (program, rules, threads, masking, start time); the inputs,
+    /// counts, end time and outputs are filled in at the end.
+    pub fn new(dir: &Path, manifest: Manifest) -> ManifestSink {
+        ManifestSink {
+            path: dir.join("manifest.json"),
+            manifest,
+        }
+    }
+}
+
+impl Sink for ManifestSink {
+    fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
+        let m = &mut self.manifest;
+        m.inputs = end.inputs.clone();
+        m.counts = end.counts;
+        m.finished = chrono::Local::now().to_rfc3339();
+        m.outputs = end.outputs.clone();
+        let bytes = serde_json::to_vec_pretty(m)?;
+        crate::util::write_atomic(&self.path, &bytes).map_err(|e| write_error(&self.path, e))?;
+        end.outputs.push("manifest.json".to_string());
+        Ok(())
+    }
 }

@@ -17,7 +17,86 @@ pub mod summary;
 
 pub use crate::util::write_atomic;
 pub use encode::{CSV_HEADERS, CsvEncoder, csv, csv_header, csv_row, jsonl, mask, mask_verdict};
-pub use manifest::{InputManifest, Manifest};
-pub use profile::profile_markdown;
-pub use rejects::Reject;
-pub use summary::{Counts, MAX_CRISIS_ROWS, Tally, TopRow, summary};
+pub use list::ListSink;
+pub use manifest::{InputManifest, Manifest, ManifestSink};
+pub use profile::{ProfileSink, profile_markdown};
+pub use rejects::{Reject, RejectSink};
+pub use summary::{Counts, MAX_CRISIS_ROWS, SummarySink, Tally, TopRow, summary};
+
+use crate::rules::RuleSet;
+use crate::verdict::Verdict;
+
+/// What a sink is told before the first verdict.
+#[derive(Debug, Clone, Copy)]
+pub struct Begin<'a> {
+    /// The rule set the run triages with (class names, families).
+    pub rules: &'a RuleSet,
+    /// The input files, as named in rejects and the manifest.
+    pub inputs: &'a [String],
+}
+
+/// One scored verdict and where its record was read.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// Physical line (JSONL) or record line (CSV) of the case.
+    pub line: u64,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// What the sinks learn at the end of a run. Sinks finish in order, and
+/// each reads what the ones before it reported here: the list reports the
+/// cases it listed, the repeated ids it refused and the tally; the
+/// summary and the manifest read them.
+#[derive(Debug, Default)]
+pub struct End {
+    /// Per-input accounting.
+    pub inputs: Vec<InputManifest>,
+    /// Totals.
+    pub counts: Counts,
+    /// Counts by tier and class, and the top cases (from the list).
+    pub tally: Tally,
+    /// Records refused at the end because their case id was seen before
+    /// (from the list; the rejects file appends them).
+    pub duplicates: Vec<Reject>,
+    /// The first rejects, for the terminal (from the rejects file).
+    pub first_rejects: Vec<Reject>,
+    /// Files written so far, in order.
+    pub outputs: Vec<String>,
+}
+
+/// Receives a run: `begin`, then the verdicts and rejects as they are
+/// made (verdicts a chunk at a time, in input order), then `finish`.
+/// A stream driver or a report writer is one more implementation.
+pub trait Sink {
+    /// Called once before any verdict.
+    fn begin(&mut self, _run: &Begin<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    /// One verdict read from input file number `file`.
+    fn verdict(&mut self, _file: usize, _scored: &Scored) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    /// A chunk of verdicts of input file number `file`, in input order. A
+    /// sink that encodes may override this to encode in parallel.
+    fn verdicts(&mut self, file: usize, chunk: &[Scored]) -> std::io::Result<()> {
+        chunk.iter().try_for_each(|s| self.verdict(file, s))
+    }
+
+    /// A record that could not be read.
+    fn reject(&mut self, _reject: &Reject) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    /// Called once after the last verdict; see [`End`].
+    fn finish(&mut self, _end: &mut End) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An error writing `path`, with the path in the message.
+pub(crate) fn write_error(path: &std::path::Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("无法写入 {}：{e}", path.display()))
+}

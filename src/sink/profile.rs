@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
-use crate::matcher::RuleProfile;
+use std::path::{Path, PathBuf};
+
+use super::{End, Sink, write_error};
+use crate::matcher::{Engine, RuleProfile};
 
 /// The per-rule profile as a Markdown table, most expensive rule first.
 pub fn profile_markdown(report: &[RuleProfile], cases: u64) -> String {
@@ -33,4 +36,31 @@ pub fn profile_markdown(report: &[RuleProfile], cases: u64) -> String {
         );
     }
     s
+}
+
+/// `profile.md` as a [`Sink`]: the engine's per-rule profile at the end
+/// of the run.
+pub struct ProfileSink<'e> {
+    engine: &'e Engine,
+    path: PathBuf,
+}
+
+impl<'e> ProfileSink<'e> {
+    /// `profile.md` in `dir`, from `engine` (whose profile is enabled).
+    pub fn new(engine: &'e Engine, dir: &Path) -> ProfileSink<'e> {
+        ProfileSink {
+            engine,
+            path: dir.join("profile.md"),
+        }
+    }
+}
+
+impl Sink for ProfileSink<'_> {
+    fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
+        let md = profile_markdown(&self.engine.profile_report(), end.counts.triaged);
+        crate::util::write_atomic(&self.path, md.as_bytes())
+            .map_err(|e| write_error(&self.path, e))?;
+        end.outputs.push("profile.md".to_string());
+        Ok(())
+    }
 }

@@ -3,7 +3,11 @@
 
 use std::fmt::Write as _;
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
+
+use super::{Begin, End, Sink};
 
 use crate::rules::Family;
 use crate::verdict::Tier;
@@ -194,4 +198,45 @@ pub fn summary(tally: &Tally, counts: Counts, classes: &[(String, Option<Family>
         );
     }
     s
+}
+
+/// `summary.md` as a [`Sink`]: written at the end from the list's tally
+/// and the run's counts.
+pub struct SummarySink {
+    path: PathBuf,
+    classes: Vec<(String, Option<Family>)>,
+}
+
+impl SummarySink {
+    /// `summary.md` in `dir`.
+    pub fn new(dir: &Path) -> SummarySink {
+        SummarySink {
+            path: dir.join("summary.md"),
+            classes: Vec::new(),
+        }
+    }
+}
+
+impl Sink for SummarySink {
+    fn begin(&mut self, run: &Begin<'_>) -> std::io::Result<()> {
+        let scoring = &run.rules.scoring;
+        self.classes = scoring
+            .classes
+            .iter()
+            .map(|c| c.name.clone())
+            .chain([scoring.other.clone()])
+            .map(|c| {
+                let family = scoring.family_of(&c);
+                (c, family)
+            })
+            .collect();
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
+        let text = summary(&end.tally, end.counts, &self.classes);
+        crate::util::write_atomic(&self.path, text.as_bytes())?;
+        end.outputs.push("summary.md".to_string());
+        Ok(())
+    }
 }
