@@ -1,0 +1,91 @@
+//! `triage explain`: why a case scores what it scores, or what a rule
+//! looks for.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use petition_triage::input::{CaseReader, EncodingChoice, Format};
+use petition_triage::sink::{self};
+use petition_triage::{Case, explain};
+
+use super::*;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ExplainArgs {
+    /// 规则目录（默认使用内置规则）。
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// 直接给出案件内容。
+    #[arg(long, conflicts_with_all = ["input", "rule"])]
+    text: Option<String>,
+    /// 与 --text 一起使用的标题。
+    #[arg(long, requires = "text")]
+    title: Option<String>,
+    /// 从文件中取案件（配合 --id）。
+    #[arg(long, requires = "id", conflicts_with = "rule")]
+    input: Option<PathBuf>,
+    /// 案件编号。
+    #[arg(long)]
+    id: Option<String>,
+    /// 解释一条规则。
+    #[arg(long)]
+    rule: Option<String>,
+    /// 输入编码。
+    #[arg(long, value_enum, default_value_t = EncodingChoice::Auto)]
+    encoding: EncodingChoice,
+    /// 在输出中遮蔽身份证号和手机号。
+    #[arg(long)]
+    mask: bool,
+}
+
+pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
+    let engine = load_engine(a.rules.as_deref())?;
+    if let Some(id) = &a.rule {
+        let Some(rule) = engine.rules().rules.iter().find(|r| &r.id == id) else {
+            bail!("找不到规则 {id}");
+        };
+        emit(&explain::explain_rule(&engine, rule));
+        return Ok(0);
+    }
+    let case = if let Some(text) = a.text {
+        Case {
+            id: "命令行".into(),
+            received: chrono::Local::now().date_naive(),
+            channel: None,
+            petitioner_ids: Vec::new(),
+            persons: None,
+            target_level: None,
+            location: None,
+            title: a.title,
+            text,
+        }
+    } else if let (Some(input), Some(id)) = (&a.input, &a.id) {
+        find_case(input, id, a.encoding)?
+    } else {
+        bail!("请给出 --text \"案件内容\"，或 --input 文件 --id 编号，或 --rule 规则编号");
+    };
+    let mut v = engine.triage(&case);
+    let mut shown = case.clone();
+    if a.mask {
+        sink::mask_verdict(&mut v);
+        shown.text = sink::mask(&shown.text);
+        shown.title = shown.title.map(|t| sink::mask(&t));
+    }
+    emit(&explain::explain_case(&engine, &shown, &v));
+    Ok(0)
+}
+
+fn find_case(input: &Path, id: &str, encoding: EncodingChoice) -> Result<Case> {
+    let reader = CaseReader::open(input, Format::from_path(input), encoding)
+        .with_context(|| format!("无法读取 {}", input.display()))?;
+    for rec in reader {
+        let rec = rec?;
+        if let Ok(case) = rec.case
+            && case.id == id
+        {
+            return Ok(case);
+        }
+    }
+    bail!("{} 中找不到编号为 {id} 的案件", input.display())
+}
