@@ -11,6 +11,7 @@ pub mod diag;
 pub mod literals;
 mod load;
 pub mod model;
+mod validate;
 
 use std::ops::Range;
 use std::path::Path;
