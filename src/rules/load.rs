@@ -9,19 +9,12 @@ use toml::Spanned;
 
 use super::diag::{Diagnostic, Severity, Source};
 use super::model::{RawRuleFile, RawScoring};
-use super::validate::validate_rule;
+use super::validate::{err, validate_rule};
 use super::{
     ClassDef, Combo, CrisisPolicy, Family, LANGUAGE_FILE, Located, RuleSet, RuleSource,
     SCORING_FILE, Scoring, SignalDef, SourceDef, Tier, Tiers, USER_DICT_FILE,
 };
 use crate::input::case::Level;
-
-/// Largest compiled regex, in bytes.
-pub(super) const REGEX_SIZE_LIMIT: usize = 256 * 1024;
-/// Largest regex source, in characters.
-pub(super) const REGEX_MAX_CHARS: usize = 2000;
-/// Largest keyword, in characters.
-pub(super) const KEYWORD_MAX_CHARS: usize = 50;
 
 pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut diags = Vec::new();
@@ -140,7 +133,7 @@ pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
     })
 }
 
-pub(super) fn load_language(
+fn load_language(
     source: &RuleSource,
     names: &[String],
     diags: &mut Vec<Diagnostic>,
@@ -209,7 +202,7 @@ pub(super) fn load_language(
     (diags.len() == before).then_some(lang)
 }
 
-pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
+fn parse_toml<T: serde::de::DeserializeOwned>(
     src: &Source<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<T> {
@@ -226,7 +219,7 @@ pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
 }
 
 /// Turn a toml/serde message into a code, a Chinese message and a hint.
-pub(super) fn explain_toml_error(msg: &str) -> (&'static str, String, String) {
+fn explain_toml_error(msg: &str) -> (&'static str, String, String) {
     let ticked: Vec<&str> = msg.split('`').skip(1).step_by(2).collect();
     if msg.starts_with("unknown field") {
         let key = ticked.first().copied().unwrap_or("?");
@@ -280,7 +273,7 @@ pub(super) fn explain_toml_error(msg: &str) -> (&'static str, String, String) {
     )
 }
 
-pub(super) fn type_hint(msg: &str) -> &'static str {
+fn type_hint(msg: &str) -> &'static str {
     if msg.contains("expected f64") || msg.contains("expected i64") {
         "这里应是数字"
     } else if msg.contains("expected a string") {
@@ -292,18 +285,7 @@ pub(super) fn type_hint(msg: &str) -> &'static str {
     }
 }
 
-pub(super) fn err(
-    src: &Source<'_>,
-    diags: &mut Vec<Diagnostic>,
-    code: &'static str,
-    span: std::ops::Range<usize>,
-    message: String,
-    hint: &str,
-) {
-    diags.push(src.diag(code, Severity::Error, span, message, Some(hint.to_string())));
-}
-
-pub(super) fn validate_scoring(
+fn validate_scoring(
     src: &Source<'_>,
     raw: RawScoring,
     diags: &mut Vec<Diagnostic>,

@@ -7,7 +7,23 @@ use regex::RegexBuilder;
 use toml::Spanned;
 
 use super::diag::{Diagnostic, Severity, Source};
-use super::load::*;
+/// Largest compiled regex, in bytes.
+pub(super) const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+/// Largest regex source, in characters.
+pub(super) const REGEX_MAX_CHARS: usize = 2000;
+/// Largest keyword, in characters.
+pub(super) const KEYWORD_MAX_CHARS: usize = 50;
+
+pub(super) fn err(
+    src: &Source<'_>,
+    diags: &mut Vec<Diagnostic>,
+    code: &'static str,
+    span: std::ops::Range<usize>,
+    message: String,
+    hint: &str,
+) {
+    diags.push(src.diag(code, Severity::Error, span, message, Some(hint.to_string())));
+}
 use super::model::RawRule;
 use super::{Boundary, Example, ExcludeScope, Located, Rule, RuleKind, Scoring, Target, Unit};
 
