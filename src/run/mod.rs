@@ -26,7 +26,7 @@ use crate::matcher::{Engine, Findings};
 use crate::sink::{Scored, mask_verdict};
 
 /// Records read together in one parallel step.
-pub const CHUNK: usize = 1024;
+pub const CHUNK: usize = 256;
 /// Records parsed and read by the matcher together on one thread.
 const BLOCK: usize = 32;
 
