@@ -13,7 +13,7 @@ use super::model::{RawRule, RawRuleFile, RawScoring};
 use super::{
     Boundary, ClassDef, Combo, CrisisPolicy, Example, ExcludeScope, Family, LANGUAGE_FILE, Located,
     Rule, RuleKind, RuleSet, RuleSource, SCORING_FILE, Scoring, SignalDef, SourceDef, Target,
-    Tiers, USER_DICT_FILE, Unit,
+    TierFloor, Tiers, USER_DICT_FILE, Unit,
 };
 use crate::case::Level;
 use crate::verdict::Tier;
@@ -468,23 +468,7 @@ fn validate_scoring(
                 "signals = [\"自伤风险\"]",
             );
         }
-        let tier = match c.tier.get_ref().trim() {
-            "红" => Tier::Red,
-            "橙" => Tier::Orange,
-            "黄" => Tier::Yellow,
-            "蓝" => Tier::Blue,
-            other => {
-                err(
-                    src,
-                    diags,
-                    "E010",
-                    c.tier.span(),
-                    format!("未知的预警等级“{other}”"),
-                    "tier 应为 红、橙、黄、蓝 之一",
-                );
-                Tier::Red
-            }
-        };
+        let tier = parse_tier(src, &c.tier, diags);
         CrisisPolicy {
             signals: c.signals.iter().map(|s| find_signal(s, diags)).collect(),
             min_points: *c.min_points.get_ref(),
@@ -492,6 +476,29 @@ fn validate_scoring(
             route: c.route.clone(),
         }
     });
+    let floors = raw
+        .floor
+        .iter()
+        .map(|f| {
+            check_points(&f.min_points, 0.0, 100.0, "等级下限分", diags);
+            if f.signals.is_empty() {
+                err(
+                    src,
+                    diags,
+                    "E010",
+                    f.min_points.span(),
+                    "等级下限至少要有一个信号".into(),
+                    "signals = [\"群体\"]",
+                );
+            }
+            TierFloor {
+                signals: f.signals.iter().map(|s| find_signal(s, diags)).collect(),
+                min_points: *f.min_points.get_ref(),
+                tier: parse_tier(src, &f.tier, diags),
+                description: f.description.clone(),
+            }
+        })
+        .collect();
     let t = &raw.tiers;
     for v in [&t.red, &t.orange, &t.yellow, &t.blue] {
         check_points(v, 0.0, 100.0, "分级阈值", diags);
@@ -548,7 +555,29 @@ fn validate_scoring(
             .collect(),
         source_min_score,
         crisis,
+        floors,
     })
+}
+
+/// A tier name (红/橙/黄/蓝) in `scoring.toml`.
+fn parse_tier(src: &Source<'_>, t: &Spanned<String>, diags: &mut Vec<Diagnostic>) -> Tier {
+    match t.get_ref().trim() {
+        "红" => Tier::Red,
+        "橙" => Tier::Orange,
+        "黄" => Tier::Yellow,
+        "蓝" => Tier::Blue,
+        other => {
+            err(
+                src,
+                diags,
+                "E010",
+                t.span(),
+                format!("未知的预警等级“{other}”"),
+                "tier 应为 红、橙、黄、蓝 之一",
+            );
+            Tier::Red
+        }
+    }
 }
 
 fn terms(
