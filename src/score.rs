@@ -43,6 +43,8 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
     // hearsay only) and not from fields, before caps: what the crisis flag reads.
     let mut from_rules = vec![0.0f64; scoring.signals.len()];
     let mut from_fields = vec![0.0f64; scoring.signals.len()];
+    // Floors read what is happening now (not an earlier episode).
+    let mut current = vec![0.0f64; scoring.signals.len()];
 
     for h in hits {
         let rule = &rules[h.rule];
@@ -55,6 +57,13 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
                     h.spans.is_empty() || h.spans.iter().any(|x| x.modality != Modality::Hearsay);
                 if own {
                     from_rules[s] += h.points;
+                }
+                let now = h.spans.is_empty()
+                    || h.spans
+                        .iter()
+                        .any(|x| !matches!(x.modality, Modality::Hearsay | Modality::Past));
+                if now {
+                    current[s] += h.points;
                 }
                 signal_lines[s].push(LedgerLine {
                     source: LedgerSource::Rule,
@@ -222,9 +231,10 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
     let mut risk = bounded.round();
     // Tier floors: the highest floor whose signals are all present with
     // enough points lifts the score to the lowest score of its tier.
-    // Floors read what the petitioner states (no hearsay-only hits), plus
+    // Floors read what the petitioner states is happening (no hearsay-only
+    // or earlier-episode hits), plus
     // the record's fields, within each signal's cap.
-    let points_of = |s: usize| (from_rules[s] + from_fields[s]).clamp(0.0, scoring.signals[s].max);
+    let points_of = |s: usize| (current[s] + from_fields[s]).clamp(0.0, scoring.signals[s].max);
     let floor = scoring
         .floors
         .iter()
