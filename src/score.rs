@@ -7,7 +7,7 @@
 
 use crate::engine::RuleHit;
 use crate::modality::Modality;
-use crate::rules::{Rule, Scoring, Target, Tiers};
+use crate::rules::{Rule, RuleKind, Scoring, Target, Tiers};
 use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, SourceTag, Tier, Verdict};
 
 /// Map a risk score to a tier.
@@ -62,7 +62,11 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
                     || h.spans
                         .iter()
                         .any(|x| !matches!(x.modality, Modality::Hearsay | Modality::Past));
-                if now {
+                // A head count read from the text says how many are
+                // affected; only the registered count or words of acting
+                // together (联名, 一起去, 组织) say that a group is acting.
+                let affected = matches!(rule.kind, RuleKind::Count { .. }) && !h.spans.is_empty();
+                if now && !affected {
                     current[s] += h.points;
                 }
                 signal_lines[s].push(LedgerLine {
