@@ -290,7 +290,7 @@ fn no_threshold_suppresses_the_crisis_flag() {
     let mut source = RuleSource::builtin();
     for (name, text) in source.files.iter_mut() {
         if name == "scoring.toml" {
-            *text = text.replace("\"红\" = 60", "\"红\" = 100");
+            *text = text.replace("\"红\" = 65", "\"红\" = 100");
             assert!(text.contains("\"红\" = 100"));
         }
     }
