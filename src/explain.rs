@@ -172,6 +172,7 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
             LedgerSource::Combo => format!("组合 {}", l.item),
             LedgerSource::Bound => "总分界限".to_string(),
             LedgerSource::Crisis => "危机标记".to_string(),
+            LedgerSource::Floor => format!("等级下限 {}", l.item),
         };
         let _ = writeln!(s, "  {:>6}  {what}  {}", pts(l.points), l.note);
     }

@@ -7,7 +7,7 @@
 
 use crate::input::Case;
 use crate::matcher::{Engine, Findings, RuleHit};
-use crate::rules::{Rule, Scoring, Target, Tiers};
+use crate::rules::{Rule, RuleKind, Scoring, Target, Tiers};
 use crate::text::modality::Modality;
 use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, SourceTag, Tier, Verdict};
 
@@ -43,6 +43,9 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
     // Points each signal got from rules stated by the petitioner (not
     // hearsay only) and not from fields, before caps: what the crisis flag reads.
     let mut from_rules = vec![0.0f64; scoring.signals.len()];
+    let mut from_fields = vec![0.0f64; scoring.signals.len()];
+    // Floors read what is happening now (not an earlier episode).
+    let mut current = vec![0.0f64; scoring.signals.len()];
 
     for h in hits {
         let rule = &rules[h.rule];
@@ -55,6 +58,17 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
                     h.spans.is_empty() || h.spans.iter().any(|x| x.modality != Modality::Hearsay);
                 if own {
                     from_rules[s] += h.points;
+                }
+                let now = h.spans.is_empty()
+                    || h.spans
+                        .iter()
+                        .any(|x| !matches!(x.modality, Modality::Hearsay | Modality::Past));
+                // A head count read from the text says how many are
+                // affected; only the registered count or words of acting
+                // together (联名, 一起去, 组织) say that a group is acting.
+                let affected = matches!(rule.kind, RuleKind::Count { .. }) && !h.spans.is_empty();
+                if now && !affected {
+                    current[s] += h.points;
                 }
                 signal_lines[s].push(LedgerLine {
                     source: LedgerSource::Rule,
@@ -73,6 +87,7 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
         for &(l, s, points) in &scoring.target_level {
             if l == level {
                 signal[s] += points;
+                from_fields[s] += points;
                 signal_lines[s].push(LedgerLine {
                     source: LedgerSource::Field,
                     item: "target_level".into(),
@@ -219,14 +234,41 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
         });
     }
     let mut risk = bounded.round();
-    if let Some(c) = scoring.crisis.as_ref().filter(|_| v.crisis) {
-        let floor = match c.tier {
-            Tier::Red => scoring.tiers.red,
-            Tier::Orange => scoring.tiers.orange,
-            Tier::Yellow => scoring.tiers.yellow,
-            Tier::Blue | Tier::None => scoring.tiers.blue,
+    // Tier floors: the highest floor whose signals are all present with
+    // enough points lifts the score to the lowest score of its tier.
+    // Floors read what the petitioner states is happening (no hearsay-only
+    // or earlier-episode hits), plus
+    // the record's fields, within each signal's cap.
+    let points_of = |s: usize| (current[s] + from_fields[s]).clamp(0.0, scoring.signals[s].max);
+    let floor = scoring
+        .floors
+        .iter()
+        .filter(|f| f.signals.iter().all(|&s| points_of(s) >= f.min_points))
+        .min_by_key(|f| f.tier);
+    if let Some(f) = floor {
+        let to = scoring.tiers.threshold(f.tier).ceil();
+        if risk < to {
+            let names: Vec<&str> = f
+                .signals
+                .iter()
+                .map(|&s| scoring.signals[s].name.as_str())
+                .collect();
+            ledger.push(LedgerLine {
+                source: LedgerSource::Floor,
+                item: names.join("+"),
+                target: String::new(),
+                points: to - risk,
+                note: if f.description.is_empty() {
+                    format!("有{}：至少列为{}色", names.join("、"), f.tier.name())
+                } else {
+                    f.description.clone()
+                },
+            });
+            risk = to;
         }
-        .ceil();
+    }
+    if let Some(c) = scoring.crisis.as_ref().filter(|_| v.crisis) {
+        let floor = scoring.tiers.threshold(c.tier).ceil();
         if risk < floor {
             ledger.push(LedgerLine {
                 source: LedgerSource::Crisis,

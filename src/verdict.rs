@@ -89,6 +89,8 @@ pub enum LedgerSource {
     Bound,
     /// The crisis flag raising the case to its tier.
     Crisis,
+    /// A tier floor raising the case to the lowest score of its tier.
+    Floor,
 }
 
 /// One line of the score ledger. The lines add up to the risk score.

@@ -179,9 +179,13 @@ impl Engine {
             let signal = matches!(rule.target, Target::Signal(_));
             let mut best: Option<(quantity::Count, Modality)> = None;
             let credible = |c: &&quantity::Count| c.lo <= self.rules.language.count_max;
+            // A registered head count says who came; households written in
+            // the text then describe who is affected, and do not override it.
+            let households_count = persons.is_none();
             for c in counts
                 .iter()
                 .filter(|c| unit.is_none_or(|u| u == c.unit))
+                .filter(|c| households_count || c.unit != CountUnit::Households)
                 .filter(credible)
             {
                 match self.read(layout, c.start, c.end, signal, rule.negation) {

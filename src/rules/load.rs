@@ -12,7 +12,7 @@ use super::model::{RawRuleFile, RawScoring};
 use super::validate::{err, validate_rule};
 use super::{
     ClassDef, Combo, CrisisPolicy, Family, LANGUAGE_FILE, Located, RuleSet, RuleSource,
-    SCORING_FILE, Scoring, SignalDef, SourceDef, Tier, Tiers, USER_DICT_FILE,
+    SCORING_FILE, Scoring, SignalDef, SourceDef, Tier, TierFloor, Tiers, USER_DICT_FILE,
 };
 use crate::input::case::Level;
 
@@ -448,23 +448,7 @@ fn validate_scoring(
                 "signals = [\"自伤风险\"]",
             );
         }
-        let tier = match c.tier.get_ref().trim() {
-            "红" => Tier::Red,
-            "橙" => Tier::Orange,
-            "黄" => Tier::Yellow,
-            "蓝" => Tier::Blue,
-            other => {
-                err(
-                    src,
-                    diags,
-                    "E010",
-                    c.tier.span(),
-                    format!("未知的预警等级“{other}”"),
-                    "tier 应为 红、橙、黄、蓝 之一",
-                );
-                Tier::Red
-            }
-        };
+        let tier = parse_tier(src, &c.tier, diags);
         CrisisPolicy {
             signals: c.signals.iter().map(|s| find_signal(s, diags)).collect(),
             min_points: *c.min_points.get_ref(),
@@ -472,6 +456,29 @@ fn validate_scoring(
             route: c.route.clone(),
         }
     });
+    let floors = raw
+        .floor
+        .iter()
+        .map(|f| {
+            check_points(&f.min_points, 0.0, 100.0, "等级下限分", diags);
+            if f.signals.is_empty() {
+                err(
+                    src,
+                    diags,
+                    "E010",
+                    f.min_points.span(),
+                    "等级下限至少要有一个信号".into(),
+                    "signals = [\"群体\"]",
+                );
+            }
+            TierFloor {
+                signals: f.signals.iter().map(|s| find_signal(s, diags)).collect(),
+                min_points: *f.min_points.get_ref(),
+                tier: parse_tier(src, &f.tier, diags),
+                description: f.description.clone(),
+            }
+        })
+        .collect();
     let t = &raw.tiers;
     for v in [&t.red, &t.orange, &t.yellow, &t.blue] {
         check_points(v, 0.0, 100.0, "分级阈值", diags);
@@ -528,5 +535,26 @@ fn validate_scoring(
             .collect(),
         source_min_score,
         crisis,
+        floors,
     })
+}
+/// A tier name (红/橙/黄/蓝) in `scoring.toml`.
+fn parse_tier(src: &Source<'_>, t: &Spanned<String>, diags: &mut Vec<Diagnostic>) -> Tier {
+    match t.get_ref().trim() {
+        "红" => Tier::Red,
+        "橙" => Tier::Orange,
+        "黄" => Tier::Yellow,
+        "蓝" => Tier::Blue,
+        other => {
+            err(
+                src,
+                diags,
+                "E010",
+                t.span(),
+                format!("未知的预警等级“{other}”"),
+                "tier 应为 红、橙、黄、蓝 之一",
+            );
+            Tier::Red
+        }
+    }
 }

@@ -354,6 +354,19 @@ pub struct CrisisPolicy {
     pub route: String,
 }
 
+/// A lowest tier for cases whose signals all reach a number of points.
+#[derive(Debug, Clone)]
+pub struct TierFloor {
+    /// Signal indexes, all required.
+    pub signals: Vec<usize>,
+    /// Points (after caps) each needs.
+    pub min_points: f64,
+    /// The lowest tier.
+    pub tier: Tier,
+    /// Why.
+    pub description: String,
+}
+
 /// Points for a signal when several signals co-occur.
 #[derive(Debug, Clone)]
 pub struct Combo {
@@ -450,6 +463,21 @@ pub struct Scoring {
     pub source_min_score: f64,
     /// The crisis flag, if configured.
     pub crisis: Option<CrisisPolicy>,
+    /// Lowest tiers by signal.
+    pub floors: Vec<TierFloor>,
+}
+
+impl Tiers {
+    /// The lowest risk score of `tier` (0 for 无).
+    pub fn threshold(&self, tier: Tier) -> f64 {
+        match tier {
+            Tier::Red => self.red,
+            Tier::Orange => self.orange,
+            Tier::Yellow => self.yellow,
+            Tier::Blue => self.blue,
+            Tier::None => 0.0,
+        }
+    }
 }
 
 impl Scoring {

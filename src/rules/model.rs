@@ -96,6 +96,24 @@ pub struct RawScoring {
     pub source: Vec<RawSource>,
     /// When a case is a crisis (self-harm language).
     pub crisis: Option<RawCrisis>,
+    /// Lowest tiers for cases with given signals.
+    #[serde(default)]
+    pub floor: Vec<RawFloor>,
+}
+
+/// `[[floor]]`: cases with these signals are at least in this tier.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFloor {
+    /// Signals that must all be present.
+    pub signals: Vec<Spanned<String>>,
+    /// Points (after caps) each of them needs.
+    pub min_points: Spanned<f64>,
+    /// The lowest tier.
+    pub tier: Spanned<String>,
+    /// Why, in plain words.
+    #[serde(default)]
+    pub description: String,
 }
 
 /// `[sources]`.

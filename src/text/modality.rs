@@ -24,6 +24,9 @@ pub enum Modality {
     Conditional,
     /// Reported from others (听说).
     Hearsay,
+    /// An earlier episode (曾赴省上访): evidence of history, not of what
+    /// the petitioner is doing now.
+    Past,
 }
 
 impl Modality {
@@ -34,6 +37,7 @@ impl Modality {
             Modality::Conditional if signal => "威胁（以不解决为条件）",
             Modality::Conditional => "假设",
             Modality::Hearsay => "传闻",
+            Modality::Past => "过去的事",
         }
     }
 }
@@ -54,6 +58,9 @@ pub struct Language {
     pub hearsay: Vec<String>,
     /// Conditional and question cues.
     pub conditional: Vec<String>,
+    /// Cues of an earlier episode (曾, 此前曾).
+    #[serde(default)]
+    pub past: Vec<String>,
     /// Largest gap between a negation cue and the hit, in characters.
     pub window: usize,
     /// Head counts written in text above this describe a population, not
@@ -63,6 +70,9 @@ pub struct Language {
     pub hearsay_factor: f64,
     /// Points factor of conditional hits.
     pub conditional_factor: f64,
+    /// Points factor of signal hits about an earlier episode.
+    #[serde(default = "half")]
+    pub past_factor: f64,
 }
 
 /// One cue found in a text.
@@ -78,6 +88,11 @@ const ACTION: u8 = 2;
 const NOT: u8 = 4;
 const HEARSAY: u8 = 16;
 const CONDITIONAL: u8 = 32;
+const PAST: u8 = 64;
+
+fn half() -> f64 {
+    0.5
+}
 
 /// The compiled cue lists.
 #[derive(Debug, Clone)]
@@ -135,12 +150,13 @@ impl Cues {
         let mut kinds: Vec<u8> = Vec::new();
         // Scope breakers are looked for only in the few characters between
         // a negation cue and its hit, not in the whole text.
-        let lists: [(&Vec<String>, u8); 5] = [
+        let lists: [(&Vec<String>, u8); 6] = [
             (&language.topic_negation, TOPIC),
             (&language.action_negation, ACTION),
             (&language.not_negation, NOT),
             (&language.hearsay, HEARSAY),
             (&language.conditional, CONDITIONAL),
+            (&language.past, PAST),
         ];
         for (list, bit) in lists {
             for w in list.iter().filter(|w| !w.is_empty()) {
@@ -214,7 +230,7 @@ impl Cues {
         hits.sort_by_key(|h| (h.end, h.start));
         let first_modal_end = hits
             .iter()
-            .filter(|h| h.kind & (CONDITIONAL | HEARSAY) != 0)
+            .filter(|h| h.kind & (CONDITIONAL | HEARSAY | PAST) != 0)
             .map(|h| h.end)
             .min();
         CueList {
@@ -285,6 +301,8 @@ impl Cues {
             Reading::Counted(Modality::Conditional)
         } else if before_in_sentence(HEARSAY) {
             Reading::Counted(Modality::Hearsay)
+        } else if signal && before_in_sentence(PAST) {
+            Reading::Counted(Modality::Past)
         } else {
             Reading::Counted(Modality::Fact)
         }
@@ -296,6 +314,7 @@ impl Cues {
             Modality::Fact => 1.0,
             Modality::Conditional => self.language.conditional_factor,
             Modality::Hearsay => self.language.hearsay_factor,
+            Modality::Past => self.language.past_factor,
         }
     }
 }

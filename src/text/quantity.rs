@@ -265,6 +265,14 @@ fn trailing_zeros(mut n: u64) -> usize {
 
 /// Nouns for people that may follow a number (with or without 个/名/位).
 const PERSON_NOUNS: &[&str] = &[
+    "死者家属",
+    "受害人",
+    "受害者",
+    "同乡",
+    "老乡",
+    "乡亲",
+    "亲属",
+    "工友",
     "下岗职工",
     "退休职工",
     "老职工",
