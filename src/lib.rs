@@ -18,6 +18,7 @@
 //! ```
 
 pub mod batch;
+pub mod calendar;
 pub mod case;
 pub mod corpus;
 pub mod engine;
