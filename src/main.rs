@@ -48,6 +48,15 @@ enum Command {
         #[command(subcommand)]
         command: CorpusCommand,
     },
+    /// 敏感时段和法定节假日：列出某一年的时段、预警窗口、放假和调休安排。
+    Calendar {
+        /// 年份（默认今年）。
+        #[arg(long)]
+        year: Option<i32>,
+        /// 规则目录（默认使用内置规则）。
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -234,6 +243,10 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd_eval(a),
         Command::Tune(a) => cmd_tune(a),
         Command::Corpus { command } => cmd_corpus(command),
+        Command::Calendar { year, rules } => Ok(petition_triage::calendar::run_command(
+            year,
+            rules.as_deref(),
+        )),
     };
     match result {
         Ok(code) => ExitCode::from(code),
