@@ -238,8 +238,9 @@ impl Calendar {
     }
 
     fn resolved(&self, year: i32) -> &[ResolvedPeriod] {
-        let Some(cell) = usize::try_from(year - lunar::MIN_YEAR)
-            .ok()
+        let Some(cell) = year
+            .checked_sub(lunar::MIN_YEAR)
+            .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.years.get(i))
         else {
             return &[];

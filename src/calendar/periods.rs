@@ -254,15 +254,22 @@ pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The known name nearest to `s` when it is close enough to be a typo.
-pub(super) fn did_you_mean<'a>(s: &str, names: &[&'a str]) -> Option<&'a str> {
+/// The known names nearest to `s` (all of them on a tie) when they are
+/// close enough to be a typo, as 「“中元”或“中秋”」.
+pub(super) fn did_you_mean(s: &str, names: &[&str]) -> Option<String> {
     let len = s.chars().count();
-    names
+    let close: Vec<(usize, &str)> = names
         .iter()
         .map(|n| (edit_distance(s, n), *n))
         .filter(|(d, n)| *d > 0 && *d <= (len.max(n.chars().count()) / 2).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n)
+        .collect();
+    let best = close.iter().map(|(d, _)| *d).min()?;
+    let picked: Vec<String> = close
+        .iter()
+        .filter(|(d, _)| *d == best)
+        .map(|(_, n)| format!("“{n}”"))
+        .collect();
+    Some(picked.join("或"))
 }
 
 /// `periods.toml`.
@@ -417,7 +424,7 @@ fn check_period(c: &mut Check<'_, '_>, p: &RawPeriod) -> Option<Period> {
     let Some(kind) = PeriodKind::ALL.into_iter().find(|k| k.key() == kind_text) else {
         let keys: Vec<&str> = PeriodKind::ALL.iter().map(|k| k.key()).collect();
         let hint = match did_you_mean(kind_text, &keys) {
-            Some(g) => format!("是不是“{g}”？可用的类型：{}", keys.join("、")),
+            Some(g) => format!("是不是{g}？可用的类型：{}", keys.join("、")),
             None => "可用的类型：fixed（公历日期）、lunar（农历日期或节日）、solar_term（节气）、event（具体年份的日期）".to_string(),
         };
         c.err(
@@ -569,9 +576,9 @@ fn lunar_date(c: &mut Check<'_, '_>, v: &Spanned<String>) -> Option<LunarDate> {
             } else {
                 let list = names.join("、");
                 match did_you_mean(text, &names) {
-                    Some(g) => format!(
-                        "是不是“{g}”？可用的节日：{list}；也可以写农历日期，如 \"腊月廿三\""
-                    ),
+                    Some(g) => {
+                        format!("是不是{g}？可用的节日：{list}；也可以写农历日期，如 \"腊月廿三\"")
+                    }
                     None => format!("可用的节日：{list}；也可以写农历日期，如 \"腊月廿三\""),
                 }
             };
@@ -596,7 +603,7 @@ fn term(c: &mut Check<'_, '_>, v: &Spanned<String>) -> Option<&'static str> {
     } else {
         let list = names.join("、");
         match did_you_mean(text, names) {
-            Some(g) => format!("是不是“{g}”？二十四节气：{list}"),
+            Some(g) => format!("是不是{g}？二十四节气：{list}"),
             None => format!("二十四节气：{list}"),
         }
     };
@@ -614,11 +621,16 @@ mod tests {
         assert_eq!(edit_distance("春节", "春节"), 0);
         assert_eq!(edit_distance("", "除夕"), 2);
         assert_eq!(edit_distance("luner", "lunar"), 1);
-        assert_eq!(did_you_mean("端五", &["端午", "中秋"]), Some("端午"));
-        assert_eq!(did_you_mean("国庆", &["端午", "中秋"]), None);
+        let names = ["端午", "中元", "中秋"];
+        assert_eq!(did_you_mean("端五", &names).as_deref(), Some("“端午”"));
         assert_eq!(
-            did_you_mean("soler_term", &["lunar", "solar_term"]),
-            Some("solar_term")
+            did_you_mean("中球", &names).as_deref(),
+            Some("“中元”或“中秋”")
+        );
+        assert_eq!(did_you_mean("国庆", &names), None);
+        assert_eq!(
+            did_you_mean("soler_term", &["lunar", "solar_term"]).as_deref(),
+            Some("“solar_term”")
         );
     }
 
