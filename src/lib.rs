@@ -17,6 +17,7 @@
 //! # Ok::<(), usize>(())
 //! ```
 
+pub mod calendar;
 pub mod corpus;
 pub mod eval;
 pub mod explain;

@@ -38,7 +38,12 @@ pub(crate) enum DiagFormat {
 pub(crate) fn cmd_check(a: CheckArgs) -> Result<u8> {
     let source = rule_source(a.rules.as_deref())?;
     let origin = source.origin.clone();
-    let (diags, summary) = match RuleSet::load(source) {
+    // The calendar files (periods.toml, holidays.toml) are checked with the rules.
+    let calendar_diags = match petition_triage::calendar::Calendar::from_source(&source) {
+        Ok(_) => Vec::new(),
+        Err(d) => d,
+    };
+    let (mut diags, summary) = match RuleSet::load(source) {
         Err(d) => (d, None),
         Ok(rules) => {
             let n_rules = rules.rules.len();
@@ -60,11 +65,11 @@ pub(crate) fn cmd_check(a: CheckArgs) -> Result<u8> {
             }
         }
     };
+    diags.extend(calendar_diags);
     let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
-    let mut diags = diags;
     let mut profile = None;
     if errors == 0
         && let Some(corpus) = &a.corpus

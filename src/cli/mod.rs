@@ -9,6 +9,7 @@
 //! The top floor: it may use every part of the library; nothing uses it.
 
 use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -62,6 +63,15 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: CorpusCommand,
     },
+    /// 敏感时段和法定节假日：列出某一年的时段、预警窗口、放假和调休安排。
+    Calendar {
+        /// 年份（默认今年）。
+        #[arg(long)]
+        year: Option<i32>,
+        /// 规则目录（默认使用内置规则）。
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
 }
 
 /// A failure with its exit code; the message has been printed.
@@ -79,6 +89,10 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::Eval(a) => cmd_eval(a),
         Command::Tune(a) => cmd_tune(a),
         Command::Corpus { command } => cmd_corpus(command),
+        Command::Calendar { year, rules } => Ok(petition_triage::calendar::run_command(
+            year,
+            rules.as_deref(),
+        )),
     }
 }
 

@@ -66,7 +66,11 @@ pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut rules = Vec::new();
     let mut seen: HashMap<String, Located> = HashMap::new();
     for (i, (rel, text)) in source.files.iter().enumerate() {
-        if i == scoring_idx || rel == LANGUAGE_FILE || !rel.ends_with(".toml") {
+        if i == scoring_idx
+            || rel == LANGUAGE_FILE
+            || crate::calendar::is_calendar_file(rel)
+            || !rel.ends_with(".toml")
+        {
             continue;
         }
         let src = Source {
@@ -202,7 +206,7 @@ fn load_language(
     (diags.len() == before).then_some(lang)
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
     src: &Source<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<T> {

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::input::case::Level;
 pub use diag::{Diagnostic, Severity};
+pub(crate) use load::parse_toml;
 
 /// Name of the scoring file at the root of a rule set.
 pub const SCORING_FILE: &str = "scoring.toml";
