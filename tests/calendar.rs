@@ -1063,3 +1063,37 @@ fn triage_check_refuses_a_bad_periods_file() {
     );
     assert!(text.contains("中秋"), "did-you-mean: {text}");
 }
+
+/// Text that names a coming period as the time of an action is the
+/// 敏感期 signal, whatever the received date; negation and hearsay apply.
+#[test]
+fn text_naming_a_period_as_the_time_of_an_action() {
+    use petition_triage::{Engine, RuleSet, RuleSource};
+    let e = Engine::new(RuleSet::load(RuleSource::builtin()).unwrap()).unwrap();
+    let case = |text: &str| petition_triage::case::Case {
+        id: "p".into(),
+        received: chrono::NaiveDate::from_ymd_opt(2026, 5, 20).unwrap(),
+        channel: None,
+        petitioner_ids: vec![],
+        persons: None,
+        target_level: None,
+        location: None,
+        title: None,
+        text: text.into(),
+    };
+    let points = |text: &str| {
+        let v = e.triage(&case(text));
+        v.signals
+            .iter()
+            .find(|s| s.signal == "敏感期")
+            .map_or(0.0, |s| s.points)
+    };
+    assert_eq!(points("国庆期间我们就去北京上访。"), 15.0);
+    assert_eq!(points("两会的时候大家一起去省里讨个说法。"), 15.0);
+    assert_eq!(points("春节前不给钱，我们就去市政府。"), 15.0);
+    // Negated: no points; hearsay: a quarter.
+    assert_eq!(points("我们不会在国庆期间去北京。"), 0.0);
+    assert_eq!(points("听说有人两会时要去上访。"), 3.75);
+    // A greeting is not an action.
+    assert_eq!(points("祝领导国庆节快乐，感谢你们解决了我家的问题。"), 0.0);
+}
