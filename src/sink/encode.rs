@@ -4,38 +4,7 @@
 
 use crate::verdict::Verdict;
 
-/// Mask identity-card and mobile numbers: `110101********1234`, `138****5678`.
-pub fn mask(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let run = chars[i..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit() || **c == 'X' || **c == 'x')
-            .count();
-        let digits_only = chars[i..i + run].iter().all(char::is_ascii_digit);
-        let prev_digit = i > 0 && chars[i - 1].is_ascii_alphanumeric();
-        if run == 18 && !prev_digit && chars[i..i + 17].iter().all(char::is_ascii_digit) {
-            out.extend(&chars[i..i + 6]);
-            out.push_str("********");
-            out.extend(&chars[i + 14..i + 18]);
-            i += 18;
-        } else if run == 11 && digits_only && !prev_digit && chars[i] == '1' {
-            out.extend(&chars[i..i + 3]);
-            out.push_str("****");
-            out.extend(&chars[i + 7..i + 11]);
-            i += 11;
-        } else if run > 0 {
-            out.extend(&chars[i..i + run]);
-            i += run;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
-}
+pub use crate::util::mask;
 
 /// Apply [`mask`] to every free-text field of a verdict.
 pub fn mask_verdict(v: &mut Verdict) {
@@ -272,21 +241,4 @@ pub fn csv(verdicts: &[Verdict]) -> csv::Result<Vec<u8>> {
         enc.row_into(v, &mut out)?;
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_id_and_phone_numbers_only() {
-        assert_eq!(
-            mask("身份证110101199001011234号"),
-            "身份证110101********1234号"
-        );
-        assert_eq!(mask("11010119900101123X"), "110101********123X");
-        assert_eq!(mask("电话13812345678"), "电话138****5678");
-        assert_eq!(mask("编号2024001"), "编号2024001");
-        assert_eq!(mask("138123456789"), "138123456789");
-    }
 }
