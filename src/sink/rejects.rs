@@ -44,6 +44,13 @@ impl RejectSink {
 
 impl Sink for RejectSink {
     fn reject(&mut self, reject: &Reject) -> std::io::Result<()> {
+        // Identity-card and mobile numbers never reach the file or the
+        // terminal, whatever a reason quotes.
+        let reject = &Reject {
+            file: reject.file.clone(),
+            line: reject.line,
+            reason: crate::util::mask(&reject.reason),
+        };
         let mut line = serde_json::to_vec(reject)?;
         line.push(b'\n');
         self.spool
@@ -61,7 +68,9 @@ impl Sink for RejectSink {
             self.reject(d)?;
         }
         if let Some(spool) = self.spool.take() {
-            spool.persist(&self.path)?;
+            spool
+                .persist(&self.path)
+                .map_err(|e| super::write_error(&self.path, e))?;
         }
         end.first_rejects = std::mem::take(&mut self.first);
         end.outputs.push("rejects.jsonl".to_string());
