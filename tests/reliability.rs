@@ -500,3 +500,89 @@ fn wrong_arguments_are_usage_errors_with_a_clear_message() {
     );
     assert!(!fresh.exists(), "an empty output folder was left behind");
 }
+
+#[test]
+fn tune_capacity_gives_k_a_night_once_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.jsonl");
+    let c = corpus.to_str().unwrap();
+    assert!(
+        triage(&["corpus", "generate", "--count", "3000", "--out", c])
+            .status
+            .success()
+    );
+    let rules = dir.path().join("rules");
+    assert!(
+        triage(&["rules", "export", rules.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let scoring_path = rules.join("scoring.toml");
+    let scoring = read(&scoring_path);
+    let nights = {
+        let mut d: Vec<String> = jsonl(&corpus)
+            .iter()
+            .map(|v| v["received"].as_str().unwrap().to_string())
+            .collect();
+        d.sort();
+        d.dedup();
+        d.len() as f64
+    };
+    let mut proposed = Vec::new();
+    for k in [3.0, 5.0] {
+        let frag = dir.path().join(format!("tiers-{k}.toml"));
+        let o = triage(&[
+            "tune",
+            "--corpus",
+            c,
+            "--capacity",
+            &k.to_string(),
+            "--out",
+            frag.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let frag = read(&frag);
+        // Apply the fragment: its [tiers] replaces the one in scoring.toml.
+        let start = scoring.find("\n[tiers]\n").unwrap() + 1;
+        let rest = &scoring[start..];
+        let end = start + rest.find("\n\n").unwrap_or(rest.len());
+        let tiers = &frag[frag.find("[tiers]").unwrap()..];
+        std::fs::write(
+            &scoring_path,
+            format!(
+                "{}{}{}",
+                &scoring[..start],
+                tiers.trim_end(),
+                &scoring[end..]
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join(format!("out-{k}"));
+        let o = triage(&[
+            "run",
+            c,
+            "--rules",
+            rules.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let red_orange = jsonl(&out.join("warnings.jsonl"))
+            .iter()
+            .filter(|v| v["tier"] == "红" || v["tier"] == "橙")
+            .count() as f64;
+        let per_night = red_orange / nights;
+        assert!(per_night <= k, "capacity {k}: {per_night:.2} a night");
+        assert!(
+            per_night > k * 0.6,
+            "capacity {k}: only {per_night:.2} a night"
+        );
+        assert!(frag.contains(&format!("{per_night:.1} 件")), "{frag}");
+        proposed.push(tiers.to_string());
+    }
+    assert_ne!(
+        proposed[0], proposed[1],
+        "different capacities, same thresholds"
+    );
+}
