@@ -586,3 +586,48 @@ fn tune_capacity_gives_k_a_night_once_applied() {
         "different capacities, same thresholds"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn corpus_stream_writes_owner_only_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.jsonl");
+    std::fs::write(&out, b"old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = triage(&[
+        "corpus",
+        "stream",
+        "--size",
+        "10KB",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn rejects_are_in_line_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("r.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"A\",\"received\":\"2026-01-01\",\"text\":\"a\"}\n\
+         {\"id\":\"A\",\"received\":\"2026-01-02\",\"text\":\"b\"}\n\
+         not json\n",
+    )
+    .unwrap();
+    let (out, o) = run(dir.path(), &[&input], &[], 3);
+    let lines: Vec<u64> = jsonl(&out.join("rejects.jsonl"))
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3]);
+    let err = stderr(&o);
+    assert!(
+        err.find(":2：").unwrap() < err.find(":3：").unwrap(),
+        "{err}"
+    );
+}
