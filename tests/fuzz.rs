@@ -194,6 +194,17 @@ proptest! {
         }
     }
 
+}
+
+proptest! {
+    // Loading and compiling a rule set (with its examples) is slower than
+    // reading a record: an eighth of the cases.
+    #![proptest_config(ProptestConfig {
+        cases: (cases() / 8).max(8),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
     #[test]
     fn rule_loader_never_panics(edits in proptest::collection::vec(edit(), 0..16), pick in 0usize..64) {
         let source = RuleSource::builtin();
