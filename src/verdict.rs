@@ -188,6 +188,9 @@ pub struct Verdict {
     /// Candidate hits cancelled by negation.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub negated: Vec<NegatedEvidence>,
+    /// Optional fields of the record read leniently or as unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::input::case::FieldNote>,
 }
 
 impl Verdict {
@@ -217,6 +220,7 @@ impl Verdict {
             ledger: Vec::new(),
             evidence: Vec::new(),
             negated: Vec::new(),
+            notes: case.notes.clone(),
         }
     }
 

@@ -1080,6 +1080,7 @@ fn text_naming_a_period_as_the_time_of_an_action() {
         location: None,
         title: None,
         text: text.into(),
+        notes: Vec::new(),
     };
     let points = |text: &str| {
         let v = e.triage(&case(text));

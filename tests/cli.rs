@@ -120,7 +120,7 @@ fn run_on_the_bundled_sample_writes_every_output() {
 fn malformed_records_are_rejected_with_line_numbers_and_accounted_for() {
     let (out, o) = run_into(&["tests/data/mixed.jsonl"], 3);
     let err = stderr(&o);
-    assert!(err.contains("读入 9，研判 3，拒收 6"), "{err}");
+    assert!(err.contains("读入 9，研判 5，拒收 4；字段备注 2"), "{err}");
     let rejects: Vec<serde_json::Value> = read(&out.path().join("rejects.jsonl"))
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -129,7 +129,7 @@ fn malformed_records_are_rejected_with_line_numbers_and_accounted_for() {
         .iter()
         .map(|r| r["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, [3, 4, 5, 7, 8, 9]);
+    assert_eq!(lines, [3, 4, 5, 9]);
     let reasons: Vec<&str> = rejects
         .iter()
         .map(|r| r["reason"].as_str().unwrap())
@@ -137,13 +137,22 @@ fn malformed_records_are_rejected_with_line_numbers_and_accounted_for() {
     assert!(reasons[0].contains("JSON"));
     assert!(reasons[1].contains("登记日期"));
     assert!(reasons[2].contains("text"));
-    assert!(reasons[3].contains("人数"));
-    assert!(reasons[4].contains("层级"));
-    assert!(reasons[5].contains("重复") && reasons[5].contains("第 2 行"));
+    assert!(reasons[3].contains("重复") && reasons[3].contains("第 2 行"));
+    // A bad optional field keeps the case, with a note.
+    let notes: Vec<serde_json::Value> = read(&out.path().join("notes.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let noted: Vec<(u64, &str)> = notes
+        .iter()
+        .map(|n| (n["line"].as_u64().unwrap(), n["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(noted, [(7, "persons"), (8, "target_level")]);
     // Rejects carry no case text.
     assert!(!read(&out.path().join("rejects.jsonl")).contains("人数写错了"));
     let summary = read(&out.path().join("summary.md"));
-    assert!(summary.contains("读入 9 条，完成研判 3 条，拒收 6 条"));
+    assert!(summary.contains("读入 9 条，完成研判 5 条，拒收 4 条"));
+    assert!(summary.contains("字段备注 2 条"));
 }
 
 #[test]
@@ -183,8 +192,10 @@ fn gbk_csv_with_chinese_headers_and_crlf() {
         "--out",
         out2.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(3));
-    assert!(read(&out2.join("rejects.jsonl")).contains("UTF-8"));
+    // The header cannot be read: a usage error, and nothing is written.
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("UTF-8") && stderr(&o).contains("--encoding gbk"));
+    assert!(!out2.exists());
 }
 
 #[test]

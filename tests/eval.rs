@@ -205,12 +205,19 @@ fn tuning_picks_the_threshold_for_precision_and_for_capacity() {
     // 红 must leave out the 橙 case at 60: 61. 橙 and above: 41 (the 黄
     // case at 40 must stay out). 黄: 21 (20 is 蓝). 蓝: 11 (10 is 无).
     assert_eq!(p.tiers, [61, 41, 21, 11]);
-    // Two registration dates (nights); 2 cases a night → at most 4 cases.
+    // Capacity scores the corpus again under each candidate (tier floors
+    // and the crisis flag move with the thresholds), so the given risks
+    // do not matter: here no case has any evidence, every candidate gives
+    // 0 a night, and the lowest 橙 is proposed with the capacity unused.
+    // tests/reliability.rs applies a proposal to a generated corpus.
     let p = eval::tune(&e, &corpus, &v, Target::Capacity(2.0));
-    assert_eq!(p.tiers[1], 51);
-    assert!(p.tiers[0] > p.tiers[1] && p.tiers[1] > p.tiers[2]);
+    assert!(p.tiers[0] > p.tiers[1] && p.tiers[1] > p.tiers[2] && p.tiers[2] > p.tiers[3]);
+    assert_eq!(p.tiers[1], 3);
     let toml_text = eval::proposal_toml(&p, "test");
-    assert!(toml_text.contains("\"橙\" = 51"));
+    assert!(
+        toml_text.contains("\"橙\" = 3") && toml_text.contains("用不完"),
+        "{toml_text}"
+    );
 }
 
 #[test]

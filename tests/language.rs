@@ -25,6 +25,7 @@ fn case(text: &str) -> Case {
         location: None,
         title: None,
         text: text.into(),
+        notes: Vec::new(),
     }
 }
 

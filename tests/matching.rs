@@ -127,6 +127,7 @@ fn case(text: &str, persons: Option<u32>, level: Option<Level>) -> Case {
         location: None,
         title: None,
         text: text.into(),
+        notes: Vec::new(),
     }
 }
 

@@ -32,6 +32,7 @@ fn case(text: &str) -> Case {
         location: None,
         title: None,
         text: text.into(),
+        notes: Vec::new(),
     }
 }
 

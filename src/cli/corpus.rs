@@ -79,8 +79,22 @@ pub(crate) fn cmd_corpus(c: CorpusCommand) -> Result<u8> {
                     r => r?,
                 }
             } else {
-                let file = std::fs::File::create(&out)
-                    .with_context(|| format!("无法写入 {}", out.display()))?;
+                let mut open = std::fs::OpenOptions::new();
+                open.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    open.mode(0o600);
+                }
+                let file = open
+                    .open(&out)
+                    .map_err(|e| petition_triage::util::ioerr::with_path("写入", &out, e))?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| petition_triage::util::ioerr::with_path("写入", &out, e))?;
+                }
                 let mut w = std::io::BufWriter::new(file);
                 let n = petition_triage::corpus::write_unlabeled(&mut w, seed, bytes)?;
                 std::io::Write::flush(&mut w)?;

@@ -59,6 +59,7 @@ pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
             location: None,
             title: a.title,
             text,
+            notes: Vec::new(),
         }
     } else if let (Some(input), Some(id)) = (&a.input, &a.id) {
         find_case(input, id, a.encoding)?

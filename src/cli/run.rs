@@ -3,12 +3,14 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
-use petition_triage::input::{EncodingChoice, Format};
+use petition_triage::input::{CaseReader, EncodingChoice, Format, WORKBOOK_MESSAGE, is_workbook};
 use petition_triage::run::PassThrough;
 use petition_triage::run::batch::{self, BatchOptions};
-use petition_triage::sink::{Counts, Manifest, ManifestSink, ProfileSink, Sink};
+use petition_triage::sink::{Counts, Manifest, ManifestSink, OUTPUT_FILES, ProfileSink, Sink};
+use petition_triage::util::OutputSet;
+use petition_triage::util::ioerr;
 
 use super::*;
 
@@ -29,7 +31,7 @@ pub(crate) struct RunArgs {
     /// 输入编码。
     #[arg(long, value_enum, default_value_t = EncodingChoice::Auto)]
     encoding: EncodingChoice,
-    /// 工作线程数（默认为 CPU 核数）。
+    /// 工作线程数（默认或 0 为 CPU 核数；上限为核数的 4 倍）。
     #[arg(long)]
     threads: Option<usize>,
     /// 在输出中遮蔽身份证号和手机号。
@@ -48,9 +50,10 @@ pub(crate) struct RunArgs {
 
 pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
     let started = chrono::Local::now();
-    if let Some(n) = a.threads {
+    check_inputs(&a.inputs, a.format, a.encoding)?;
+    if let Some(n) = thread_count(a.threads) {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(n)
             .build_global()
             .context("无法设置线程数")?;
     }
@@ -58,7 +61,9 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
     if a.profile {
         engine.enable_profile();
     }
-    create_private_dir(&a.out)?;
+    let set = OutputSet::prepare(&a.out, &OUTPUT_FILES)
+        .map_err(|e| ioerr::with_path("准备输出目录", &a.out, e))?;
+    let dir = set.dir().to_path_buf();
     let show = !a.quiet && std::io::stderr().is_terminal();
     let bar = if show {
         let b = indicatif::ProgressBar::new_spinner();
@@ -92,11 +97,11 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         finished: String::new(),
         outputs: Vec::new(),
     };
-    let mut sinks = batch::default_sinks(&a.out, a.top)?;
+    let mut sinks = batch::default_sinks(&dir, a.top)?;
     if a.profile {
-        sinks.push(Box::new(ProfileSink::new(&engine, &a.out)));
+        sinks.push(Box::new(ProfileSink::new(&engine, &dir)));
     }
-    sinks.push(Box::new(ManifestSink::new(&a.out, manifest)));
+    sinks.push(Box::new(ManifestSink::new(&dir, manifest)));
     let mut sinks: Vec<&mut dyn Sink> = sinks
         .iter_mut()
         .map(|s| &mut **s as &mut dyn Sink)
@@ -113,6 +118,9 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
             }
         },
     )?;
+    drop(sinks);
+    set.commit()
+        .map_err(|e| ioerr::with_path("替换输出目录", &a.out, e))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -144,8 +152,13 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         .zip(result.tally.tiers)
         .map(|(t, n)| format!("{}{n}", t.name()))
         .collect();
+    let notes = if result.notes > 0 {
+        format!("；字段备注 {}（见 notes.jsonl）", result.notes)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "读入 {}，研判 {}，拒收 {}；预警 {} 件（{}）；输出在 {}",
+        "读入 {}，研判 {}，拒收 {}{notes}；预警 {} 件（{}）；输出在 {}",
         c.read,
         c.triaged,
         c.rejected,
@@ -154,6 +167,67 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         a.out.display()
     );
     Ok(if c.rejected > 0 { 3 } else { 0 })
+}
+
+/// The worker threads for `--threads`: `None` (rayon's default, one per
+/// core) when not given or 0; at most four per core, with a message.
+fn thread_count(asked: Option<usize>) -> Option<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = 4 * cores;
+    match asked {
+        None | Some(0) => None,
+        Some(n) if n > cap => {
+            eprintln!(
+                "提示：--threads {n} 超过上限 {cap}（CPU 核数 {cores} 的 4 倍），按 {cap} 个线程运行"
+            );
+            Some(cap)
+        }
+        Some(n) => Some(n),
+    }
+}
+
+/// Check the inputs before anything is written: the same file twice, a
+/// workbook, a name whose format is unknown without `--format`, a file
+/// that cannot be opened or a CSV header without the required columns
+/// are usage errors (exit 2) with a message that names the file.
+fn check_inputs(
+    inputs: &[PathBuf],
+    format: Option<Format>,
+    encoding: EncodingChoice,
+) -> Result<()> {
+    let mut seen: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for path in inputs {
+        let shown = path.display();
+        if is_workbook(path) {
+            bail!("{shown}：{WORKBOOK_MESSAGE}");
+        }
+        let identity = if path.as_os_str() == "-" {
+            PathBuf::from("-")
+        } else {
+            std::fs::canonicalize(path).map_err(|e| ioerr::with_path("读取", path, e))?
+        };
+        if let Some((first, _)) = seen.iter().find(|(_, id)| *id == identity) {
+            bail!(
+                "输入文件重复：{} 与 {shown} 是同一个文件；每个文件只能给一次",
+                first.display()
+            );
+        }
+        seen.push((path.clone(), identity));
+        let Some(fmt) = format.or_else(|| Format::guess(path)) else {
+            bail!(
+                "无法从扩展名判断 {shown} 的格式（可识别 .jsonl、.csv、.tsv）；请用 --format jsonl、--format csv 或 --format tsv 指明"
+            );
+        };
+        if path.as_os_str() != "-" {
+            CaseReader::open(path, fmt, encoding).map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+                    anyhow::anyhow!("{shown}：{e}")
+                }
+                _ => ioerr::with_path("读取", path, e).into(),
+            })?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
@@ -165,5 +239,5 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         b.mode(0o700);
     }
     b.create(dir)
-        .with_context(|| format!("无法创建输出目录 {}", dir.display()))
+        .map_err(|e| ioerr::with_path("创建输出目录", dir, e).into())
 }

@@ -64,18 +64,11 @@ pub fn tune(engine: &Engine, corpus: &Corpus, verdicts: &[Verdict], target: Targ
             }
         }
         Target::Capacity(k) => {
-            let nights: BTreeSet<_> = corpus.cases.iter().map(|c| c.case.received).collect();
-            let nights = nights.len().max(1) as f64;
-            let per_night =
-                |th: u32| verdicts.iter().filter(|v| v.risk >= th).count() as f64 / nights;
-            let th = (0..=101u32).find(|&th| per_night(th) <= k).unwrap_or(101);
-            tiers[1] = th.min(100);
-            notes.push(format!(
-                "语料共 {} 个登记日；橙色阈值 {} 时平均每晚 红+橙 {:.1} 件（容量 {k}）",
-                nights,
-                tiers[1],
-                per_night(tiers[1])
-            ));
+            let _ = verdicts;
+            let (proposed, note) = capacity(engine, corpus, k);
+            tiers = proposed;
+            notes.push(note);
+            return Proposal { tiers, notes };
         }
     }
     // Keep the order 红 > 橙 > 黄 > 蓝.
@@ -90,6 +83,87 @@ pub fn tune(engine: &Engine, corpus: &Corpus, verdicts: &[Verdict], target: Targ
         }
     }
     Proposal { tiers, notes }
+}
+
+/// The thresholds of the default set with 橙 at `orange`: 红 at least one
+/// above it, 黄 and 蓝 below it, each kept where it was when it can be.
+fn with_orange(t: [u32; 4], orange: u32) -> [u32; 4] {
+    let orange = orange.clamp(3, 99);
+    let red = t[0].max(orange + 1).min(100);
+    let yellow = t[2].min(orange - 1).max(2);
+    let blue = t[3].min(yellow - 1);
+    [red, orange, yellow, blue]
+}
+
+/// Tier thresholds for `k` 红+橙 cases a night. The cases are scored again
+/// under each candidate (tier floors and the crisis flag lift a case to
+/// a tier's threshold, so the risk scores themselves move with the
+/// thresholds), and the lowest 橙 threshold whose 红+橙 count per night
+/// (a night = a distinct registration date) is at most `k` is chosen. The
+/// count falls as 橙 rises, so a binary search finds it.
+fn capacity(engine: &Engine, corpus: &Corpus, k: f64) -> ([u32; 4], String) {
+    use rayon::prelude::*;
+    let rules = engine.rules();
+    let t = rules.scoring.tiers;
+    let base = [t.red, t.orange, t.yellow, t.blue].map(|x| x.round() as u32);
+    let findings: Vec<crate::matcher::Findings> = corpus
+        .cases
+        .par_iter()
+        .map(|c| engine.findings(&c.case))
+        .collect();
+    let nights: BTreeSet<_> = corpus.cases.iter().map(|c| c.case.received).collect();
+    let nights = nights.len().max(1) as f64;
+    let per_night = |orange: u32| -> f64 {
+        let tiers = with_orange(base, orange);
+        let mut scoring = rules.scoring.clone();
+        scoring.tiers = crate::rules::Tiers {
+            red: f64::from(tiers[0]),
+            orange: f64::from(tiers[1]),
+            yellow: f64::from(tiers[2]),
+            blue: f64::from(tiers[3]),
+        };
+        let n = findings
+            .par_iter()
+            .filter(|f| {
+                let v = crate::score::scored(&scoring, &rules.rules, (*f).clone());
+                matches!(v.tier, Tier::Red | Tier::Orange)
+            })
+            .count();
+        n as f64 / nights
+    };
+    // The lowest 橙 in [lo, hi] with per_night(橙) <= k; hi if none.
+    let (mut lo, mut hi) = (3u32, 99u32);
+    let at_hi = per_night(hi);
+    if at_hi > k {
+        let tiers = with_orange(base, hi);
+        return (
+            tiers,
+            format!(
+                "语料共 {nights} 个登记日；即使橙色阈值取 {hi}，平均每晚仍有 红+橙 {at_hi:.1} 件（危机标记和等级下限决定的案件不随阈值减少），超过容量 {k}"
+            ),
+        );
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if per_night(mid) <= k {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let tiers = with_orange(base, lo);
+    let got = per_night(lo);
+    let below = if lo > 3 {
+        format!("，取 {} 则为 {:.1} 件", lo - 1, per_night(lo - 1))
+    } else {
+        "；语料里每晚的案件不到这么多，容量用不完".to_string()
+    };
+    (
+        tiers,
+        format!(
+            "语料共 {nights} 个登记日；橙色阈值 {lo} 时平均每晚 红+橙 {got:.1} 件（容量 {k}{below}）"
+        ),
+    )
 }
 
 /// A proposal as a `scoring.toml` fragment.

@@ -35,6 +35,46 @@ pub struct Case {
     pub title: Option<String>,
     /// Free text of the letter, visit record, call or message.
     pub text: String,
+    /// Optional fields that were read leniently or could not be read (the
+    /// case is kept; see [`FieldNote`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<FieldNote>,
+}
+
+/// What happened to an optional field that was not in the expected form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoteAction {
+    /// Read leniently (约30 → 30, 三十 → 30, 縣 → 县).
+    Lenient,
+    /// Could not be read: the field is treated as unknown.
+    Unknown,
+    /// Too long: cut to the field limit.
+    Truncated,
+    /// Given in two columns: the first one is used.
+    Repeated,
+}
+
+/// A note on one optional field of a case that was kept: which field,
+/// what was done and why (never the value itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldNote {
+    /// Canonical field name (`persons`, `target_level`, …).
+    pub field: &'static str,
+    /// What was done.
+    pub action: NoteAction,
+    /// Why, in Chinese.
+    pub reason: String,
+}
+
+impl FieldNote {
+    fn new(field: &'static str, action: NoteAction, reason: impl Into<String>) -> FieldNote {
+        FieldNote {
+            field,
+            action,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Administrative level of the office a case was brought to.
@@ -61,7 +101,10 @@ impl Level {
     /// Parse the ways staff write a level: 乡镇/乡/镇/街道, 县/区/县级, 市/地市,
     /// 省/省级, 国家/中央/京/国家级, and the ASCII names.
     pub fn parse(s: &str) -> Option<Level> {
-        let s = s.trim().trim_end_matches('级');
+        Level::parse_exact(s.trim().trim_end_matches('级'))
+    }
+
+    fn parse_exact(s: &str) -> Option<Level> {
         Some(match s {
             "乡镇" | "乡" | "镇" | "街道" | "乡镇街道" | "township" => Level::Township,
             "县" | "区" | "县区" | "县市区" | "county" => Level::County,
@@ -70,6 +113,42 @@ impl Level {
             "国家" | "中央" | "京" | "全国" | "national" => Level::National,
             _ => return None,
         })
+    }
+
+    /// Parse leniently: traditional characters (縣, 鄉鎮, 國家), full-width
+    /// letters, spaces, and office names that start with a level
+    /// (省信访局, 县人民政府, 国家信访局). `Some((level, true))` when the
+    /// value needed one of these readings.
+    pub fn parse_lenient(s: &str) -> Option<(Level, bool)> {
+        if let Some(l) = Level::parse(s) {
+            return Some((l, false));
+        }
+        let cleaned: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                _ => c,
+            })
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let simple = fast2s::convert(&cleaned);
+        if let Some(l) = Level::parse(&simple) {
+            return Some((l, true));
+        }
+        let base = [
+            "信访局",
+            "信访办",
+            "信访室",
+            "人民政府",
+            "政府",
+            "党委",
+            "委员会",
+            "级",
+        ]
+        .iter()
+        .fold(simple.as_str(), |s, suffix| s.trim_end_matches(suffix));
+        Level::parse(base).map(|l| (l, true))
     }
 
     /// The Chinese name used in reports.
@@ -96,6 +175,99 @@ pub const FIELDS: [&str; 9] = [
     "title",
     "text",
 ];
+
+/// Fields every record must have.
+pub const REQUIRED: [&str; 3] = ["id", "received", "text"];
+
+/// The names accepted for a canonical field (ASCII first, then the
+/// Chinese headers), as [`canonical_field`] maps them.
+pub fn accepted_names(field: &str) -> &'static [&'static str] {
+    match field {
+        "id" => &[
+            "id",
+            "case_id",
+            "编号",
+            "案件编号",
+            "信访编号",
+            "登记编号",
+            "信访件编号",
+            "序号",
+        ],
+        "received" => &[
+            "received",
+            "date",
+            "登记日期",
+            "登记时间",
+            "信访日期",
+            "来信日期",
+            "来访日期",
+            "受理日期",
+            "日期",
+            "收件日期",
+        ],
+        "channel" => &["channel", "渠道", "信访形式", "信访方式", "来源", "形式"],
+        "petitioner_ids" => &[
+            "petitioner_ids",
+            "petitioner_id",
+            "petitioners",
+            "信访人",
+            "信访人编号",
+            "信访人证件号",
+            "身份证号",
+            "信访人身份证号",
+            "反映人",
+        ],
+        "persons" => &["persons", "人数", "信访人数", "来访人数", "涉及人数"],
+        "target_level" => &[
+            "target_level",
+            "level",
+            "信访层级",
+            "诉求层级",
+            "来访层级",
+            "到访层级",
+            "受理层级",
+            "去向层级",
+        ],
+        "location" => &[
+            "location",
+            "地点",
+            "问题属地",
+            "属地",
+            "地址",
+            "问题发生地",
+            "所属地区",
+        ],
+        "title" => &["title", "标题", "主题", "事由", "摘要", "留言主题"],
+        "text" => &[
+            "text",
+            "内容",
+            "信访内容",
+            "反映内容",
+            "正文",
+            "诉求",
+            "主要诉求",
+            "留言详情",
+            "来信内容",
+        ],
+        _ => &[],
+    }
+}
+
+/// Chinese label of a canonical field, for messages.
+pub fn field_label(field: &str) -> &'static str {
+    match field {
+        "id" => "编号",
+        "received" => "登记日期",
+        "channel" => "渠道",
+        "petitioner_ids" => "信访人",
+        "persons" => "人数",
+        "target_level" => "信访层级",
+        "location" => "地点",
+        "title" => "标题",
+        "text" => "内容",
+        _ => "未知字段",
+    }
+}
 
 /// Map an input header or JSON key to its canonical field name.
 ///
@@ -144,36 +316,66 @@ impl std::fmt::Display for FieldError {
 
 impl Case {
     /// Build a case from `(key, value)` pairs. Keys go through
-    /// [`canonical_field`]; unknown keys are ignored; a field given twice
-    /// (e.g. both `text` and `内容`) is refused.
+    /// [`canonical_field`]; unknown keys are ignored.
+    ///
+    /// Only the required fields can refuse a record: a missing or
+    /// over-long id, date or text, an unreadable date, or a required field
+    /// given twice with different values. An optional field that is not in
+    /// the expected form never drops the case: it is read leniently
+    /// (约30, 三十, ３０ → 30; 縣 → 县) or treated as unknown, and each
+    /// such field gets a [`FieldNote`]. Messages name the field and the
+    /// reason, with at most a short masked excerpt of the value.
     pub fn from_fields<'a, I>(fields: I) -> Result<Case, FieldError>
     where
         I: IntoIterator<Item = (&'a str, FieldValue)>,
     {
         let mut slots: [Option<FieldValue>; 9] = Default::default();
+        let mut notes = Vec::new();
         for (key, value) in fields {
             let Some(canon) = canonical_field(key) else {
                 continue;
             };
             let idx = FIELDS.iter().position(|f| *f == canon).unwrap_or(0);
+            let required = REQUIRED.contains(&canon);
             let limit = if canon == "text" {
                 MAX_TEXT_BYTES
             } else {
                 MAX_FIELD_BYTES
             };
+            let mut value = value;
             if value.byte_len() > limit {
-                return Err(FieldError(format!(
-                    "字段 {canon}（{key}）过长：{} 字节，上限 {limit} 字节",
-                    value.byte_len()
-                )));
+                if required {
+                    return Err(FieldError(format!(
+                        "字段 {canon}（{}）过长：{} 字节，上限 {limit} 字节",
+                        field_label(canon),
+                        value.byte_len()
+                    )));
+                }
+                value.truncate(limit);
+                notes.push(FieldNote::new(
+                    canon,
+                    NoteAction::Truncated,
+                    format!("过长，截取前 {limit} 字节"),
+                ));
             }
             if value.is_empty() {
                 continue;
             }
-            if slots[idx].is_some() {
-                return Err(FieldError(format!(
-                    "字段 {canon} 出现了两次（{key} 与另一个同义列），请只保留一列"
-                )));
+            if let Some(first) = &slots[idx] {
+                if required && *first != value {
+                    return Err(FieldError(format!(
+                        "字段 {canon}（{}）出现了两次且内容不同，请只保留一列",
+                        field_label(canon)
+                    )));
+                }
+                if *first != value {
+                    notes.push(FieldNote::new(
+                        canon,
+                        NoteAction::Repeated,
+                        "出现在两个同义列中，用了第一列",
+                    ));
+                }
+                continue;
             }
             slots[idx] = Some(value);
         }
@@ -196,8 +398,8 @@ impl Case {
             .ok_or_else(|| FieldError("缺少必填字段 received（登记日期）".into()))?;
         let received = parse_date(&received).ok_or_else(|| {
             FieldError(format!(
-                "登记日期无法识别：“{}”，应为 2024-03-05、2024/3/5 或 2024年3月5日",
-                truncate(&received, 40)
+                "登记日期无法识别（“{}”），应为 2024-03-05、2024/3/5 或 2024年3月5日",
+                crate::util::excerpt(&received)
             ))
         })?;
         let text = text
@@ -205,22 +407,52 @@ impl Case {
             .ok_or_else(|| FieldError("缺少必填字段 text（内容），或内容为空".into()))?;
         let persons = match persons.map(FieldValue::into_scalar) {
             None => None,
-            Some(p) => Some(parse_persons(&p).ok_or_else(|| {
-                FieldError(format!(
-                    "人数无法识别：“{}”，应为非负整数",
-                    truncate(&p, 20)
-                ))
-            })?),
+            Some(p) => match read_persons(&p) {
+                Persons::Exact(n) => Some(n),
+                Persons::Lenient(n, how) => {
+                    notes.push(FieldNote::new(
+                        "persons",
+                        NoteAction::Lenient,
+                        format!("{how}，按 {n} 人读入"),
+                    ));
+                    Some(n)
+                }
+                Persons::Unknown(why) => {
+                    notes.push(FieldNote::new(
+                        "persons",
+                        NoteAction::Unknown,
+                        format!("{why}，按人数未知处理"),
+                    ));
+                    None
+                }
+            },
         };
         let target_level = match target_level.map(FieldValue::into_scalar) {
             None => None,
-            Some(l) => Some(Level::parse(&l).ok_or_else(|| {
-                FieldError(format!(
-                    "信访层级无法识别：“{}”，应为 乡镇/县/市/省/国家 之一",
-                    truncate(&l, 20)
-                ))
-            })?),
+            Some(l) => match Level::parse_lenient(&l) {
+                Some((level, false)) => Some(level),
+                Some((level, true)) => {
+                    notes.push(FieldNote::new(
+                        "target_level",
+                        NoteAction::Lenient,
+                        format!(
+                            "写法不标准（繁体、全角或机关名称），按“{}”读入",
+                            level.name()
+                        ),
+                    ));
+                    Some(level)
+                }
+                None => {
+                    notes.push(FieldNote::new(
+                        "target_level",
+                        NoteAction::Unknown,
+                        "不是 乡镇/县/市/省/国家 之一，按层级未知处理",
+                    ));
+                    None
+                }
+            },
         };
+        notes.sort_by_key(|n| FIELDS.iter().position(|f| *f == n.field));
         Ok(Case {
             id: id.trim().to_string(),
             received,
@@ -233,8 +465,182 @@ impl Case {
             location: location.map(FieldValue::into_scalar),
             title: title.map(FieldValue::into_scalar),
             text,
+            notes,
         })
     }
+
+    /// A case with only the required fields (the others empty).
+    pub fn new(id: impl Into<String>, received: NaiveDate, text: impl Into<String>) -> Case {
+        Case {
+            id: id.into(),
+            received,
+            channel: None,
+            petitioner_ids: Vec::new(),
+            persons: None,
+            target_level: None,
+            location: None,
+            title: None,
+            text: text.into(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// How a `persons` value was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persons {
+    /// A plain count (`12`, `12人`, `12.0`).
+    Exact(u32),
+    /// Read leniently, with how.
+    Lenient(u32, &'static str),
+    /// Not a head count, with why.
+    Unknown(&'static str),
+}
+
+/// Read the `persons` field as staff write it: `12`, `12人`, `12.0`; and
+/// leniently full-width digits (３０), Chinese numerals (三十, 一百二十,
+/// 两百), and approximate counts (约30, 30余人, 三十多人, 近50, 50左右),
+/// which are read as the number given.
+pub fn read_persons(s: &str) -> Persons {
+    if let Some(n) = parse_persons(s) {
+        return Persons::Exact(n);
+    }
+    let mut how = "";
+    let mut t: String = s
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '０'..='９' => {
+                how = "全角数字";
+                char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c)
+            }
+            '．' => '.',
+            _ => c,
+        })
+        .collect();
+    for suffix in [
+        "人左右",
+        "人上下",
+        "人以上",
+        "左右",
+        "上下",
+        "以上",
+        "来人",
+        "余人",
+        "多人",
+        "余",
+        "多",
+        "来",
+        "人",
+        "名",
+        "位",
+        "个",
+    ] {
+        if let Some(rest) = t.strip_suffix(suffix) {
+            if !matches!(suffix, "人" | "名" | "位" | "个") {
+                how = "约数";
+            }
+            t = rest.to_string();
+            break;
+        }
+    }
+    for prefix in ["大约", "将近", "接近", "约", "近", "逾", "超过"] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            how = "约数";
+            t = rest.to_string();
+            break;
+        }
+    }
+    if let Some(n) = parse_persons(&t) {
+        return Persons::Lenient(
+            n,
+            if how.is_empty() {
+                "写法不标准"
+            } else {
+                how
+            },
+        );
+    }
+    if let Some(n) = chinese_number(&t) {
+        let how = if how == "约数" {
+            "中文数字约数"
+        } else {
+            "中文数字"
+        };
+        return Persons::Lenient(n, how);
+    }
+    if t.parse::<f64>().is_ok_and(|f| f.is_finite()) {
+        return Persons::Unknown("不是非负整数（小数或负数）");
+    }
+    Persons::Unknown("无法识别为人数")
+}
+
+/// A Chinese numeral below 100 000 000: 三十, 三十五, 一百零五, 两百,
+/// 一千二百, 十二, 三万; `None` for anything else.
+pub fn chinese_number(s: &str) -> Option<u32> {
+    if s.is_empty() {
+        return None;
+    }
+    let digit = |c: char| -> Option<u32> {
+        Some(match c {
+            '〇' | '零' => 0,
+            '一' | '壹' | '幺' => 1,
+            '二' | '两' | '贰' | '兩' => 2,
+            '三' | '叁' => 3,
+            '四' | '肆' => 4,
+            '五' | '伍' => 5,
+            '六' | '陆' | '陸' => 6,
+            '七' | '柒' => 7,
+            '八' | '捌' => 8,
+            '九' | '玖' => 9,
+            _ => return None,
+        })
+    };
+    let unit = |c: char| -> Option<u32> {
+        Some(match c {
+            '十' | '拾' => 10,
+            '百' | '佰' => 100,
+            '千' | '仟' => 1000,
+            _ => return None,
+        })
+    };
+    let mut total: u32 = 0;
+    let mut section: u32 = 0;
+    let mut pending: Option<u32> = None;
+    let mut last_unit = u32::MAX;
+    for c in s.chars() {
+        if let Some(d) = digit(c) {
+            if pending.is_some() {
+                return None;
+            }
+            pending = (d != 0).then_some(d);
+        } else if let Some(u) = unit(c) {
+            if u >= last_unit {
+                return None;
+            }
+            last_unit = u;
+            let d = match pending.take() {
+                Some(d) => d,
+                None if u == 10 && section == 0 => 1,
+                None => return None,
+            };
+            section = section.checked_add(d.checked_mul(u)?)?;
+        } else if c == '万' || c == '萬' {
+            let sec = section.checked_add(pending.take().unwrap_or(0))?;
+            if sec == 0 || total != 0 {
+                return None;
+            }
+            total = sec.checked_mul(10_000)?;
+            section = 0;
+            last_unit = u32::MAX;
+        } else {
+            return None;
+        }
+    }
+    total
+        .checked_add(section)?
+        .checked_add(pending.unwrap_or(0))
 }
 
 /// A raw field value: a string, or a list (JSON arrays of petitioner ids).
@@ -251,6 +657,28 @@ impl FieldValue {
         match self {
             FieldValue::Scalar(s) => s.len(),
             FieldValue::List(v) => v.iter().map(String::len).sum(),
+        }
+    }
+
+    fn truncate(&mut self, limit: usize) {
+        let cut = |s: &mut String, limit: usize| {
+            let mut end = limit.min(s.len());
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+        };
+        match self {
+            FieldValue::Scalar(s) => cut(s, limit),
+            FieldValue::List(v) => {
+                let mut left = limit;
+                v.retain_mut(|s| {
+                    let keep = left > 0;
+                    cut(s, left);
+                    left -= s.len();
+                    keep
+                });
+            }
         }
     }
 
@@ -409,6 +837,94 @@ mod tests {
     }
 
     #[test]
+    fn persons_read_leniently() {
+        for (s, n) in [
+            ("约30", 30),
+            ("三十", 30),
+            ("３０", 30),
+            ("30余人", 30),
+            ("三十多人", 30),
+            ("一百二十", 120),
+            ("两百", 200),
+            ("十二", 12),
+            ("一千零五", 1005),
+            ("三万", 30000),
+            ("近50", 50),
+            ("50人左右", 50),
+        ] {
+            assert!(
+                matches!(read_persons(s), Persons::Lenient(m, _) if m == n),
+                "{s}: {:?}",
+                read_persons(s)
+            );
+        }
+        for s in ["3.7", "-3", "很多", "三十五万亿", "十十", "人"] {
+            assert!(matches!(read_persons(s), Persons::Unknown(_)), "{s}");
+        }
+        assert_eq!(Level::parse_lenient("縣"), Some((Level::County, true)));
+        assert_eq!(Level::parse_lenient("鄉鎮"), Some((Level::Township, true)));
+        assert_eq!(
+            Level::parse_lenient("省信访局"),
+            Some((Level::Province, true))
+        );
+        assert_eq!(
+            Level::parse_lenient("国家信访局"),
+            Some((Level::National, true))
+        );
+        assert_eq!(Level::parse_lenient("县"), Some((Level::County, false)));
+        assert_eq!(Level::parse_lenient("火星"), None);
+    }
+
+    #[test]
+    fn bad_optional_fields_keep_the_case_with_notes() {
+        let s = |v: &str| FieldValue::Scalar(v.into());
+        let c = Case::from_fields([
+            ("编号", s("R1")),
+            ("登记日期", s("2026-01-01")),
+            ("人数", s("3.7")),
+            ("信访层级", s("火星")),
+            ("标题", s(&"长".repeat(MAX_FIELD_BYTES))),
+            ("内容", s("喝农药死给你们看")),
+        ])
+        .unwrap();
+        assert_eq!(c.persons, None);
+        assert_eq!(c.target_level, None);
+        assert!(c.title.as_ref().unwrap().len() <= MAX_FIELD_BYTES);
+        let fields: Vec<_> = c.notes.iter().map(|n| (n.field, n.action)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("persons", NoteAction::Unknown),
+                ("target_level", NoteAction::Unknown),
+                ("title", NoteAction::Truncated)
+            ]
+        );
+        assert!(c.notes.iter().all(|n| !n.reason.contains("火星")));
+    }
+
+    #[test]
+    fn date_errors_show_a_short_masked_excerpt_only() {
+        let s = |v: &str| FieldValue::Scalar(v.into());
+        let err = Case::from_fields([
+            ("id", s("A1")),
+            ("received", s("110101199001011234")),
+            ("text", s("甲")),
+        ])
+        .unwrap_err();
+        assert!(!err.0.contains("19900101"), "{err}");
+        assert!(err.0.contains("110101*"), "{err}");
+    }
+
+    #[test]
+    fn accepted_names_match_canonical_fields() {
+        for f in FIELDS {
+            for n in accepted_names(f) {
+                assert_eq!(canonical_field(n), Some(f), "{n}");
+            }
+        }
+    }
+
+    #[test]
     fn missing_and_duplicate_fields_are_refused() {
         let s = |v: &str| FieldValue::Scalar(v.into());
         let err = Case::from_fields([("id", s("A1")), ("text", s("内容"))]).unwrap_err();
@@ -421,6 +937,7 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.0.contains("两次"), "{err}");
+        assert!(!err.0.contains("甲") && !err.0.contains("乙"), "{err}");
         let big = "字".repeat(MAX_TEXT_BYTES);
         let err = Case::from_fields([
             ("id", s("A1")),

@@ -5,19 +5,49 @@
 //! longer than [`MAX_LINE_BYTES`] is skipped without being held in memory.
 //! Every physical record yields exactly one [`Record`], either a [`Case`]
 //! or a reason, so a run can account for all of its input.
+//!
+//! **Encodings.** The encoding is chosen for the file from its first
+//! [`SNIFF_BYTES`] bytes: the one of UTF-8 and GB18030 under which fewer
+//! byte sequences are invalid (UTF-8 on a tie, and for a BOM). Each record
+//! is then checked on its own: a record that is invalid in the file's
+//! encoding but valid in the other is read in the other and counted
+//! ([`ReadStats::fallback_lines`]); one valid in neither is refused with
+//! its line and the byte where the bad sequence starts. A few bad bytes
+//! in a UTF-8 file thus cost only their lines.
+//!
+//! **CSV.** Records are split by this module (RFC 4180 quoting, as
+//! spreadsheets write it). A quoted field that is still open after
+//! [`MAX_RECORD_LINES`] lines, [`MAX_RECORD_BYTES`] bytes or at the end of
+//! the file is refused with its starting line, and reading resumes at the
+//! line after it, so one stray quote costs one record, not the rest of
+//! the file. The header row is read when the file is opened: a file
+//! without the required columns cannot be opened.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::input::case::{Case, FieldError, FieldValue, MAX_TEXT_BYTES};
+use crate::input::case::{
+    Case, FieldError, FieldValue, MAX_FIELD_BYTES, MAX_TEXT_BYTES, REQUIRED, accepted_names,
+    canonical_field, field_label,
+};
 
 /// Longest accepted physical line of a JSON Lines file, in bytes. JSON
 /// escapes (`\u4e2d`) can make a line up to six times the text it holds.
 pub const MAX_LINE_BYTES: usize = 8 * MAX_TEXT_BYTES;
 
-/// Bytes looked at to detect the encoding.
-const SNIFF_BYTES: usize = 64 * 1024;
+/// Bytes looked at to choose the encoding of a file.
+pub const SNIFF_BYTES: usize = 1024 * 1024;
+
+/// Most physical lines one CSV record may span.
+pub const MAX_RECORD_LINES: usize = 10_000;
+
+/// Most bytes one CSV record may hold: the text limit, every other field
+/// at its limit, and room for quoting and unknown columns.
+pub const MAX_RECORD_BYTES: usize = 2 * MAX_TEXT_BYTES + 16 * MAX_FIELD_BYTES;
 
 /// Input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -34,24 +64,51 @@ pub enum Format {
 impl Format {
     /// Guess the format from a file name: `.csv`, `.tsv`, otherwise JSON Lines.
     pub fn from_path(path: &Path) -> Format {
+        Format::guess(path).unwrap_or(Format::Jsonl)
+    }
+
+    /// The format of a file name's extension: `.jsonl`/`.ndjson`, `.csv`,
+    /// `.tsv`/`.tab`; standard input (`-`) is JSON Lines; `None` for any
+    /// other name (the caller asks for `--format`).
+    pub fn guess(path: &Path) -> Option<Format> {
+        if path.as_os_str() == "-" {
+            return Some(Format::Jsonl);
+        }
         match path
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            Some("csv") => Format::Csv,
-            Some("tsv") | Some("tab") => Format::Tsv,
-            _ => Format::Jsonl,
+            Some("csv") => Some(Format::Csv),
+            Some("tsv") | Some("tab") => Some(Format::Tsv),
+            Some("jsonl") | Some("ndjson") => Some(Format::Jsonl),
+            _ => None,
         }
     }
 }
 
+/// Whether a file name is a spreadsheet workbook that must be saved as
+/// CSV first (`.xlsx`, `.xls`, `.xlsm`, `.et`, `.ods`).
+pub fn is_workbook(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("xlsx" | "xls" | "xlsm" | "xlsb" | "et" | "ods")
+    )
+}
+
+/// The message for a workbook given as input.
+pub const WORKBOOK_MESSAGE: &str = "这是 Excel/WPS 工作簿，不是文本文件；请在 Excel 或 WPS 中“另存为”CSV（UTF-8）后再读入：请另存为 CSV（UTF-8）";
+
 /// How to decode the input bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum EncodingChoice {
-    /// Detect: a UTF-8 BOM or valid UTF-8 means UTF-8, else GB18030.
-    /// Lines of a UTF-8 file that are not UTF-8 are tried as GB18030.
+    /// Detect: the encoding with fewer invalid sequences in the first
+    /// megabyte (UTF-8 for a BOM or a tie); records invalid in it but valid
+    /// in the other are read in the other.
     #[default]
     Auto,
     /// UTF-8 (a BOM is skipped).
@@ -82,6 +139,27 @@ impl Detected {
             Detected::Gb18030 => "gb18030",
         }
     }
+
+    fn is_utf8(self) -> bool {
+        self != Detected::Gb18030
+    }
+
+    fn label(self) -> &'static str {
+        if self.is_utf8() {
+            "UTF-8"
+        } else {
+            "GB18030/GBK"
+        }
+    }
+
+    /// The encoding a record falls back to.
+    pub fn other(self) -> Detected {
+        if self.is_utf8() {
+            Detected::Gb18030
+        } else {
+            Detected::Utf8
+        }
+    }
 }
 
 /// One input record: its line number and either the case or why it was refused.
@@ -93,21 +171,38 @@ pub struct Record {
     pub case: Result<Case, FieldError>,
 }
 
+/// Counts a reader keeps while records are decoded (on any thread).
+#[derive(Debug, Clone, Default)]
+pub struct ReadStats {
+    fallback: Arc<AtomicU64>,
+}
+
+impl ReadStats {
+    /// Records that were invalid in the file's encoding and read in the
+    /// other one.
+    pub fn fallback_lines(&self) -> u64 {
+        self.fallback.load(Ordering::Relaxed)
+    }
+}
+
 /// A streaming reader of cases from one file.
 pub struct CaseReader {
     inner: Inner,
     detected: Detected,
+    stats: ReadStats,
     path: PathBuf,
 }
 
 enum Inner {
     Jsonl(JsonlReader),
-    Csv(CsvReader),
+    Csv(Box<CsvReader>),
 }
+
+type Source = BufReader<Box<dyn Read + Send>>;
 
 impl CaseReader {
     /// Open `path` (or standard input for `-`) in `format`, detecting or
-    /// forcing the encoding.
+    /// forcing the encoding. For CSV the header row is read and checked.
     pub fn open(path: &Path, format: Format, encoding: EncodingChoice) -> io::Result<CaseReader> {
         let source: Box<dyn Read + Send> = if path.as_os_str() == "-" {
             Box::new(io::stdin())
@@ -119,19 +214,24 @@ impl CaseReader {
 
     /// Read cases from any byte source; `path` is used only in messages.
     pub fn from_reader(
-        source: Box<dyn Read + Send>,
+        mut source: Box<dyn Read + Send>,
         path: &Path,
         format: Format,
         encoding: EncodingChoice,
     ) -> io::Result<CaseReader> {
-        let mut buf = BufReader::with_capacity(SNIFF_BYTES, source);
-        let detected = sniff(&mut buf, encoding)?;
-        if matches!(detected, Detected::Utf8Bom) {
-            buf.consume(3);
-        }
+        let mut head = Vec::with_capacity(64 * 1024);
+        (&mut source)
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut head)?;
+        let detected = sniff(&head, encoding)?;
+        let skip = if detected == Detected::Utf8Bom { 3 } else { 0 };
+        let rest: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(source));
+        let mut buf = BufReader::with_capacity(64 * 1024, rest);
+        buf.consume(skip);
+        let stats = ReadStats::default();
         let decoder = Decoder {
             detected,
-            fallback: encoding == EncodingChoice::Auto && detected != Detected::Gb18030,
+            fallback: (encoding == EncodingChoice::Auto).then(|| Arc::clone(&stats.fallback)),
         };
         let inner = match format {
             Format::Jsonl => Inner::Jsonl(JsonlReader {
@@ -140,11 +240,14 @@ impl CaseReader {
                 decoder,
                 buf: Vec::new(),
             }),
-            Format::Csv | Format::Tsv => Inner::Csv(CsvReader::new(buf, decoder, format)),
+            Format::Csv | Format::Tsv => {
+                Inner::Csv(Box::new(CsvReader::new(buf, decoder, format)?))
+            }
         };
         Ok(CaseReader {
             inner,
             detected,
+            stats,
             path: path.to_path_buf(),
         })
     }
@@ -152,6 +255,11 @@ impl CaseReader {
     /// The encoding in use.
     pub fn detected(&self) -> Detected {
         self.detected
+    }
+
+    /// The reader's counts; the handle stays valid after the reader moves.
+    pub fn stats(&self) -> ReadStats {
+        self.stats.clone()
     }
 
     /// The path given to [`CaseReader::open`].
@@ -181,11 +289,65 @@ impl Iterator for CaseReader {
     }
 }
 
-fn sniff(
-    buf: &mut BufReader<Box<dyn Read + Send>>,
-    choice: EncodingChoice,
-) -> io::Result<Detected> {
-    let head = buf.fill_buf()?;
+/// Invalid sequences in `bytes` as UTF-8, valid multi-byte UTF-8
+/// characters, and invalid sequences as GB18030; a sequence cut by the
+/// end of `bytes` does not count as invalid UTF-8.
+fn invalid_counts(bytes: &[u8]) -> (usize, usize, usize) {
+    let mut utf8 = 0;
+    let mut multibyte = 0;
+    let mut rest = bytes;
+    let leads = |b: &[u8]| b.iter().filter(|b| **b >= 0xC0).count();
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(_) => {
+                multibyte += leads(rest);
+                break;
+            }
+            Err(e) => {
+                multibyte += leads(&rest[..e.valid_up_to()]);
+                match e.error_len() {
+                    Some(n) => {
+                        utf8 += 1;
+                        rest = &rest[e.valid_up_to() + n..];
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    let mut gb = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        match gb18030_error(&bytes[at..]) {
+            Some((start, len)) => {
+                gb += 1;
+                at += start + len.max(1);
+            }
+            None => break,
+        }
+    }
+    (utf8, multibyte, gb)
+}
+
+/// The first invalid GB18030 sequence of `bytes`: its start and length.
+fn gb18030_error(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(
+        decoder
+            .max_utf8_buffer_length_without_replacement(bytes.len())
+            .unwrap_or(bytes.len() * 3 + 16),
+    );
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+    match result {
+        encoding_rs::DecoderResult::Malformed(bad, after) => {
+            let start = read - usize::from(bad) - usize::from(after);
+            Some((start, usize::from(bad)))
+        }
+        _ => None,
+    }
+}
+
+fn sniff(head: &[u8], choice: EncodingChoice) -> io::Result<Detected> {
     let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
     if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
         return Err(io::Error::new(
@@ -193,63 +355,143 @@ fn sniff(
             "文件是 UTF-16 编码，暂不支持；请另存为 UTF-8 或 GBK",
         ));
     }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, WORKBOOK_MESSAGE));
+    }
     Ok(match choice {
         EncodingChoice::Utf8 if bom => Detected::Utf8Bom,
         EncodingChoice::Utf8 => Detected::Utf8,
         EncodingChoice::Gb18030 | EncodingChoice::Gbk => Detected::Gb18030,
         EncodingChoice::Auto if bom => Detected::Utf8Bom,
-        EncodingChoice::Auto => match std::str::from_utf8(head) {
-            Ok(_) => Detected::Utf8,
-            // A multi-byte character cut by the end of the sniffed block.
-            Err(e) if e.error_len().is_none() => Detected::Utf8,
-            Err(_) => Detected::Gb18030,
-        },
+        EncodingChoice::Auto => {
+            // Valid multi-byte UTF-8 characters are rare by chance in GBK
+            // text, where most characters are invalid UTF-8; UTF-8 text
+            // often is valid GB18030. So mostly-valid UTF-8 is UTF-8.
+            let (utf8, multibyte, gb) = invalid_counts(head);
+            if utf8 == 0 || multibyte >= 4 * utf8 || utf8 <= gb {
+                Detected::Utf8
+            } else {
+                Detected::Gb18030
+            }
+        }
     })
 }
 
-/// Decodes record bytes in the file's encoding.
-#[derive(Debug, Clone, Copy)]
+/// Decodes record bytes in the file's encoding, falling back to the other
+/// encoding per record when asked.
+#[derive(Debug, Clone)]
 pub struct Decoder {
     detected: Detected,
-    fallback: bool,
+    /// Counter of records read in the other encoding; `None` when the
+    /// encoding was forced (no fallback).
+    fallback: Option<Arc<AtomicU64>>,
+}
+
+/// Where a record stops being valid text.
+#[derive(Debug, Clone, Copy)]
+struct BadBytes {
+    /// Byte offset in the record.
+    offset: usize,
+    /// The encoding tried first.
+    encoding: Detected,
+    /// Whether the other encoding was tried too.
+    tried_other: bool,
+}
+
+impl BadBytes {
+    /// The reason for the rejects file: the line of the record
+    /// (`first_line`, for multi-line CSV records) and the byte in it.
+    fn reason(self, record: &[u8], first_line: u64) -> FieldError {
+        let before = &record[..self.offset.min(record.len())];
+        let newlines = before.iter().filter(|b| **b == b'\n').count() as u64;
+        let col = match before.iter().rposition(|b| *b == b'\n') {
+            Some(nl) => self.offset - nl,
+            None => self.offset + 1,
+        };
+        let line = first_line + newlines;
+        let also = if self.tried_other {
+            format!("，也不是有效的 {}", self.encoding.other().label())
+        } else if self.encoding.is_utf8() {
+            "；若文件是 GBK 导出，请加 --encoding gbk".to_string()
+        } else {
+            String::new()
+        };
+        FieldError(format!(
+            "第 {line} 行第 {col} 字节起不是有效的 {} 文本{also}；此行已跳过",
+            self.encoding.label()
+        ))
+    }
+}
+
+fn valid_in(bytes: &[u8], enc: Detected) -> Result<(), usize> {
+    if enc.is_utf8() {
+        std::str::from_utf8(bytes)
+            .map(|_| ())
+            .map_err(|e| e.valid_up_to())
+    } else {
+        match gb18030_error(bytes) {
+            None => Ok(()),
+            Some((start, _)) => Err(start),
+        }
+    }
+}
+
+fn decode_in(bytes: &[u8], enc: Detected) -> String {
+    if enc.is_utf8() {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        encoding_rs::GB18030
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned()
+    }
 }
 
 impl Decoder {
-    /// Like `decode`, without copying valid UTF-8.
-    fn decode_owned(&self, bytes: Vec<u8>) -> Result<String, FieldError> {
-        if self.detected != Detected::Gb18030 {
-            match String::from_utf8(bytes) {
-                Ok(s) => return Ok(s),
-                Err(e) => return self.decode(e.as_bytes()),
+    /// The encoding `bytes` are valid in: the file's, or (when falling
+    /// back) the other one, which is counted.
+    fn choose(&self, bytes: &[u8]) -> Result<Detected, BadBytes> {
+        let enc = self.detected;
+        let Err(offset) = valid_in(bytes, enc) else {
+            return Ok(enc);
+        };
+        let bad = BadBytes {
+            offset,
+            encoding: enc,
+            tried_other: self.fallback.is_some(),
+        };
+        match &self.fallback {
+            Some(count) if valid_in(bytes, enc.other()).is_ok() => {
+                count.fetch_add(1, Ordering::Relaxed);
+                Ok(enc.other())
             }
+            _ => Err(bad),
         }
-        self.decode(&bytes)
     }
 
-    fn decode(&self, bytes: &[u8]) -> Result<String, FieldError> {
-        if self.detected != Detected::Gb18030 {
-            if let Ok(s) = std::str::from_utf8(bytes) {
-                return Ok(s.to_string());
-            }
-            if !self.fallback {
-                return Err(FieldError(
-                    "不是有效的 UTF-8 文本；若文件是 GBK 导出，请加 --encoding gbk".into(),
-                ));
+    /// Decode a whole record (a JSON line), without copying valid UTF-8.
+    fn decode_owned(&self, bytes: Vec<u8>, line: u64) -> Result<String, FieldError> {
+        if self.detected.is_utf8() {
+            match String::from_utf8(bytes) {
+                Ok(s) => return Ok(s),
+                Err(e) => {
+                    let bytes = e.into_bytes();
+                    return match self.choose(&bytes) {
+                        Ok(enc) => Ok(decode_in(&bytes, enc)),
+                        Err(bad) => Err(bad.reason(&bytes, line)),
+                    };
+                }
             }
         }
-        encoding_rs::GB18030
-            .decode_without_bom_handling_and_without_replacement(bytes)
-            .map(|s| s.into_owned())
-            .ok_or_else(|| {
-                FieldError(
-                    "既不是有效的 UTF-8 也不是有效的 GB18030/GBK 文本，文件可能已损坏".into(),
-                )
-            })
+        match self.choose(&bytes) {
+            Ok(enc) => Ok(decode_in(&bytes, enc)),
+            Err(bad) => Err(bad.reason(&bytes, line)),
+        }
     }
 }
 
 struct JsonlReader {
-    src: BufReader<Box<dyn Read + Send>>,
+    src: Source,
     line: u64,
     decoder: Decoder,
     buf: Vec<u8>,
@@ -268,39 +510,7 @@ fn read_line_bounded<R: BufRead>(
     buf: &mut Vec<u8>,
     max: usize,
 ) -> io::Result<LineRead> {
-    buf.clear();
-    let mut total = 0usize;
-    let mut any = false;
-    loop {
-        let chunk = src.fill_buf()?;
-        if chunk.is_empty() {
-            break;
-        }
-        any = true;
-        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(i) => (i, true),
-            None => (chunk.len(), false),
-        };
-        if total + take <= max {
-            buf.extend_from_slice(&chunk[..take]);
-        }
-        total += take;
-        src.consume(if done { take + 1 } else { take });
-        if done {
-            break;
-        }
-    }
-    if !any {
-        return Ok(LineRead::Eof);
-    }
-    if total > max {
-        buf.clear();
-        return Ok(LineRead::TooLong(total));
-    }
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
-    Ok(LineRead::Line)
+    Ok(read_line_bounded_cr(src, buf, max)?.0)
 }
 
 impl JsonlReader {
@@ -331,7 +541,7 @@ impl JsonlReader {
             return Ok(Some(Pending::Line {
                 line,
                 bytes: std::mem::take(&mut self.buf),
-                decoder: self.decoder,
+                decoder: self.decoder.clone(),
             }));
         }
     }
@@ -366,7 +576,7 @@ impl Pending {
             } => Record {
                 line,
                 case: decoder
-                    .decode_owned(bytes)
+                    .decode_owned(bytes, line)
                     .and_then(|text| parse_json_case(&text)),
             },
         }
@@ -375,8 +585,7 @@ impl Pending {
 
 /// Parse one JSON object into a case.
 pub fn parse_json_case(line: &str) -> Result<Case, FieldError> {
-    let record: JsonRecord<'_> = serde_json::from_str(line)
-        .map_err(|e| FieldError(format!("不是有效的 JSON（第 {} 列：{e}）", e.column())))?;
+    let record: JsonRecord<'_> = serde_json::from_str(line).map_err(|e| json_error(line, &e))?;
     let JsonRecord::Object(mut entries) = record else {
         return Err(FieldError("每行应是一个 JSON 对象 {…}".into()));
     };
@@ -392,6 +601,7 @@ pub fn parse_json_case(line: &str) -> Result<Case, FieldError> {
         unique.push(e);
     }
     let mut fields = Vec::with_capacity(unique.len());
+    let mut bad_types: Vec<&'static str> = Vec::new();
     for (k, v) in &mut unique {
         let k: &str = k;
         let value = match std::mem::replace(v, JsonValue::Null) {
@@ -401,20 +611,47 @@ pub fn parse_json_case(line: &str) -> Result<Case, FieldError> {
             }
             JsonValue::Scalar(s) => FieldValue::Scalar(s.into_owned()),
             JsonValue::List(items) => FieldValue::List(items),
-            JsonValue::BadList => {
-                return Err(FieldError(format!("字段 {k} 的列表里只能是文字或数字")));
-            }
-            JsonValue::Other => {
-                if crate::input::case::canonical_field(k).is_none() {
-                    fields.push((k, None));
-                    continue;
+            JsonValue::BadList | JsonValue::Other => {
+                match crate::input::case::canonical_field(k) {
+                    None => {}
+                    Some(canon) if crate::input::case::REQUIRED.contains(&canon) => {
+                        return Err(FieldError(format!(
+                            "字段 {canon}（{}）的类型不对：应为文字或数字",
+                            crate::input::case::field_label(canon)
+                        )));
+                    }
+                    Some(canon) => bad_types.push(canon),
                 }
-                return Err(FieldError(format!("字段 {k} 的类型不对：应为文字或数字")));
+                fields.push((k, None));
+                continue;
             }
         };
         fields.push((k, Some(value)));
     }
-    Case::from_fields(fields.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))))
+    let mut case = Case::from_fields(fields.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))))?;
+    for field in bad_types {
+        case.notes.push(crate::input::case::FieldNote {
+            field,
+            action: crate::input::case::NoteAction::Unknown,
+            reason: "类型不对（应为文字或数字），按未知处理".into(),
+        });
+    }
+    Ok(case)
+}
+
+/// A JSON syntax error without the value: what kind of error and the
+/// column, counted in characters.
+fn json_error(line: &str, e: &serde_json::Error) -> FieldError {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "JSON 不完整（行在对象结束前就结束了）",
+        serde_json::error::Category::Syntax => "不是有效的 JSON",
+        serde_json::error::Category::Data => "JSON 的值类型不对",
+        serde_json::error::Category::Io => "JSON 读取出错",
+    };
+    // serde_json counts columns in bytes, from 1.
+    let byte = e.column().saturating_sub(1);
+    let col = line.char_indices().take_while(|(i, _)| *i < byte).count() + 1;
+    FieldError(format!("{what}（第 {col} 个字符处）"))
 }
 
 /// A JSON line as the reader needs it: the object's entries, with string
@@ -584,163 +821,349 @@ impl<'de> serde::Deserialize<'de> for JsonRecord<'de> {
     }
 }
 
-/// Passes bytes through and notes where each `\n` is, so that CSV record
-/// offsets can be turned into line numbers (the csv crate's own line
-/// counts are off for CRLF files).
-struct NewlineIndex<R> {
-    inner: R,
-    offset: u64,
-    newlines: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u64>>>,
+/// One physical line of a CSV file, as buffered for a possible resync.
+#[derive(Debug)]
+enum Physical {
+    /// The line's bytes without its `\n`, and whether a `\r` preceded it.
+    Bytes(Vec<u8>, bool),
+    /// A line longer than [`MAX_LINE_BYTES`] (its length); not kept.
+    TooLong(usize),
 }
 
-impl<R: Read> Read for NewlineIndex<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Ok(mut q) = self.newlines.lock() {
-            for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
-                q.push_back(self.offset + i as u64);
-            }
-        }
-        self.offset += n as u64;
-        Ok(n)
+/// Quoting state at the end of a stretch of CSV bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    /// At the start of a field.
+    FieldStart,
+    /// In an unquoted field (quotes in it are literal).
+    Unquoted,
+    /// In a quoted field.
+    Quoted,
+    /// Just after a quote inside a quoted field: a second quote is an
+    /// escaped one; anything else closes the field.
+    Closing,
+}
+
+/// The quoting state after `bytes`, starting in `state`, and whether a
+/// quoted field was closed by a quote followed by something other than a
+/// delimiter (as a quote that was never meant to open a field would be).
+fn scan_quotes(bytes: &[u8], delim: u8, mut state: Quote) -> (Quote, bool) {
+    let mut stray = false;
+    for &b in bytes {
+        stray |= state == Quote::Closing && b != b'"' && b != delim;
+        state = match (state, b) {
+            (Quote::FieldStart, b'"') => Quote::Quoted,
+            (Quote::Quoted, b'"') => Quote::Closing,
+            (Quote::Quoted, _) => Quote::Quoted,
+            (Quote::Closing, b'"') => Quote::Quoted,
+            (_, b) if b == delim => Quote::FieldStart,
+            _ => Quote::Unquoted,
+        };
     }
+    (state, stray)
 }
 
-type CsvSource = NewlineIndex<BufReader<Box<dyn Read + Send>>>;
+/// Split one complete CSV record into its fields (quotes removed, `""`
+/// unescaped; text after a closing quote is kept, as spreadsheets do).
+fn split_fields(bytes: &[u8], delim: u8) -> Vec<Vec<u8>> {
+    let mut fields = Vec::new();
+    let mut field = Vec::new();
+    let mut state = Quote::FieldStart;
+    for &b in bytes {
+        state = match (state, b) {
+            (Quote::FieldStart, b'"') => Quote::Quoted,
+            (Quote::Quoted, b'"') => Quote::Closing,
+            (Quote::Closing, b'"') => {
+                field.push(b'"');
+                Quote::Quoted
+            }
+            (Quote::Quoted, b) => {
+                field.push(b);
+                Quote::Quoted
+            }
+            (_, b) if b == delim => {
+                fields.push(std::mem::take(&mut field));
+                Quote::FieldStart
+            }
+            (_, b) => {
+                field.push(b);
+                Quote::Unquoted
+            }
+        };
+    }
+    fields.push(field);
+    fields
+}
 
 struct CsvReader {
-    rdr: csv::Reader<CsvSource>,
-    newlines: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u64>>>,
-    lines_before: u64,
+    src: Source,
+    delim: u8,
+    /// Physical lines read from `src` so far.
+    line: u64,
+    /// Lines read ahead and given back by a resync, with their numbers.
+    replay: VecDeque<(u64, Physical)>,
     decoder: Decoder,
-    headers: Option<Result<Vec<String>, FieldError>>,
-    record: csv::ByteRecord,
+    headers: Vec<String>,
+    buf: Vec<u8>,
     done: bool,
 }
 
+/// One CSV record: its first line and its bytes, or why it is refused.
+type RawRecord = (u64, Result<Vec<u8>, FieldError>);
+
 impl CsvReader {
-    fn new(src: BufReader<Box<dyn Read + Send>>, decoder: Decoder, format: Format) -> CsvReader {
-        let newlines = std::sync::Arc::default();
-        let src = NewlineIndex {
-            inner: src,
-            offset: 0,
-            newlines: std::sync::Arc::clone(&newlines),
-        };
-        let rdr = csv::ReaderBuilder::new()
-            .delimiter(if format == Format::Tsv { b'\t' } else { b',' })
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(src);
-        CsvReader {
-            rdr,
-            newlines,
-            lines_before: 0,
+    fn new(src: Source, decoder: Decoder, format: Format) -> io::Result<CsvReader> {
+        let mut r = CsvReader {
+            src,
+            delim: if format == Format::Tsv { b'\t' } else { b',' },
+            line: 0,
+            replay: VecDeque::new(),
             decoder,
-            headers: None,
-            record: csv::ByteRecord::new(),
+            headers: Vec::new(),
+            buf: Vec::new(),
             done: false,
-        }
+        };
+        r.headers = r.read_headers()?;
+        Ok(r)
     }
 
-    /// 1-based line of the record starting at byte `start`. The csv crate
-    /// reports a record after CRLF as starting on the `\n`, so newlines at
-    /// or before `start` are counted.
-    fn line_at(&mut self, start: u64) -> u64 {
-        if let Ok(mut q) = self.newlines.lock() {
-            while q.front().is_some_and(|&nl| nl <= start) {
-                q.pop_front();
-                self.lines_before += 1;
+    fn invalid(msg: String) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, msg)
+    }
+
+    /// Read and check the header row: it must name the required fields.
+    fn read_headers(&mut self) -> io::Result<Vec<String>> {
+        let (line, bytes) = loop {
+            match self.next_raw()? {
+                None => return Err(Self::invalid("文件是空的，没有表头行".into())),
+                Some((line, Err(e))) => {
+                    return Err(Self::invalid(format!("表头（第 {line} 行）无法读取：{e}")));
+                }
+                Some((_, Ok(b))) if is_blank(&b, self.delim) => continue,
+                Some((line, Ok(b))) => break (line, b),
             }
+        };
+        let enc = self
+            .decoder
+            .choose(&bytes)
+            .map_err(|bad| Self::invalid(format!("表头无法读取：{}", bad.reason(&bytes, line))))?;
+        let headers: Vec<String> = split_fields(&bytes, self.delim)
+            .iter()
+            .map(|f| {
+                decode_in(f, enc)
+                    .trim_start_matches('\u{feff}')
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        let known: Vec<&str> = headers.iter().filter_map(|h| canonical_field(h)).collect();
+        if known.is_empty() {
+            return Err(Self::invalid(format!(
+                "第 {line} 行不是可识别的表头（没有一个列名是 编号、登记日期、内容 等），文件可能缺少表头行。{}",
+                accepted_list(&REQUIRED)
+            )));
         }
-        self.lines_before + 1
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|f| !known.contains(f))
+            .collect();
+        if !missing.is_empty() {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|f| format!("{}（{f}）", field_label(f)))
+                .collect();
+            return Err(Self::invalid(format!(
+                "表头缺少必填列：{}。{}",
+                names.join("、"),
+                accepted_list(&missing)
+            )));
+        }
+        Ok(headers)
     }
 
-    fn next_record(&mut self) -> io::Result<Option<Record>> {
+    fn next_physical(&mut self) -> io::Result<Option<(u64, Physical)>> {
+        if let Some(p) = self.replay.pop_front() {
+            return Ok(Some(p));
+        }
         if self.done {
             return Ok(None);
         }
-        loop {
-            let ok = match self.rdr.read_byte_record(&mut self.record) {
-                Ok(ok) => ok,
-                Err(e) => {
-                    let line = match e.position() {
-                        Some(p) => self.line_at(p.byte()),
-                        None => self.lines_before + 1,
-                    };
-                    if let csv::ErrorKind::Io(_) = e.kind() {
-                        self.done = true;
-                        return Err(io::Error::other(e.to_string()));
-                    }
-                    return Ok(Some(Record {
-                        line,
-                        case: Err(FieldError(format!("CSV 格式错误：{e}"))),
-                    }));
-                }
-            };
-            if !ok {
+        let read = read_line_bounded_cr(&mut self.src, &mut self.buf, MAX_LINE_BYTES)?;
+        let physical = match read {
+            (LineRead::Eof, _) => {
                 self.done = true;
                 return Ok(None);
             }
-            let start = self.record.position().map_or(0, csv::Position::byte);
-            let line = self.line_at(start);
-            if self
-                .record
-                .iter()
-                .all(|f| f.iter().all(u8::is_ascii_whitespace))
-            {
+            (LineRead::TooLong(n), _) => Physical::TooLong(n),
+            (LineRead::Line, cr) => Physical::Bytes(std::mem::take(&mut self.buf), cr),
+        };
+        self.line += 1;
+        Ok(Some((self.line, physical)))
+    }
+
+    /// The next record's bytes (physical lines joined while a quoted
+    /// field is open), or the refusal of a record whose quote never closes.
+    fn next_raw(&mut self) -> io::Result<Option<RawRecord>> {
+        let Some((start, first)) = self.next_physical()? else {
+            return Ok(None);
+        };
+        let mut bytes = match first {
+            Physical::TooLong(n) => {
+                return Ok(Some((
+                    start,
+                    Err(FieldError(format!(
+                        "这一行过长（{n} 字节，上限 {MAX_LINE_BYTES} 字节），已跳过"
+                    ))),
+                )));
+            }
+            Physical::Bytes(b, _) => b,
+        };
+        let (mut state, _) = scan_quotes(&bytes, self.delim, Quote::FieldStart);
+        if state != Quote::Quoted {
+            return Ok(Some((start, Ok(bytes))));
+        }
+        let mut taken: Vec<(u64, Physical)> = Vec::new();
+        let why = loop {
+            if taken.len() + 1 >= MAX_RECORD_LINES {
+                break format!("超过 {MAX_RECORD_LINES} 行");
+            }
+            if bytes.len() > MAX_RECORD_BYTES {
+                break format!("超过 {MAX_RECORD_BYTES} 字节");
+            }
+            let Some((n, next)) = self.next_physical()? else {
+                break "直到文件末尾".to_string();
+            };
+            match &next {
+                Physical::TooLong(_) => {
+                    taken.push((n, next));
+                    break format!("第 {n} 行过长");
+                }
+                Physical::Bytes(b, cr) => {
+                    if *cr {
+                        bytes.push(b'\r');
+                    }
+                    bytes.push(b'\n');
+                    bytes.extend_from_slice(b);
+                    let (after, stray) = scan_quotes(b, self.delim, state);
+                    if stray {
+                        taken.push((n, next));
+                        break format!("第 {n} 行的引号后紧跟其他字符，");
+                    }
+                    state = after;
+                }
+            }
+            taken.push((n, next));
+            if state != Quote::Quoted {
+                return Ok(Some((start, Ok(bytes))));
+            }
+        };
+        // Resynchronise: the lines after the start are read again as
+        // records of their own.
+        for p in taken.into_iter().rev() {
+            self.replay.push_front(p);
+        }
+        Ok(Some((
+            start,
+            Err(FieldError(format!(
+                "第 {start} 行起的带引号字段没有结束（{why}仍未见到配对的引号）；此行已跳过，从下一行接着读"
+            ))),
+        )))
+    }
+
+    fn next_record(&mut self) -> io::Result<Option<Record>> {
+        loop {
+            let Some((line, raw)) = self.next_raw()? else {
+                return Ok(None);
+            };
+            let bytes = match raw {
+                Ok(b) => b,
+                Err(e) => return Ok(Some(Record { line, case: Err(e) })),
+            };
+            if is_blank(&bytes, self.delim) {
                 continue;
             }
-            let Some(headers) = &self.headers else {
-                let decoded = self.decode_row().map(|h| {
-                    h.into_iter()
-                        .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
-                        .collect::<Vec<_>>()
-                });
-                let check = decoded.and_then(|h| {
-                    if h.iter()
-                        .any(|name| crate::input::case::canonical_field(name) == Some("text"))
-                    {
-                        Ok(h)
-                    } else {
-                        Err(FieldError(format!(
-                            "表头中找不到内容列（text/内容/信访内容…）；表头是：{}",
-                            h.join(",")
-                        )))
-                    }
-                });
-                // Without usable headers no row can be read: every data
-                // row is then refused with the header's reason.
-                self.headers = Some(check);
-                continue;
-            };
-            let case = match headers {
-                Err(e) => Err(FieldError(format!("表头无效：{e}"))),
-                Ok(h) if h.len() != self.record.len() => Err(FieldError(format!(
-                    "这一行有 {} 列，表头有 {} 列；请检查未加引号的逗号或换行",
-                    self.record.len(),
-                    h.len()
-                ))),
-                Ok(h) => {
-                    let h = h.clone();
-                    self.decode_row().and_then(|row| {
-                        Case::from_fields(
-                            h.iter()
-                                .map(String::as_str)
-                                .zip(row.into_iter().map(FieldValue::Scalar)),
-                        )
-                    })
-                }
-            };
+            let case = self.parse(&bytes, line);
             return Ok(Some(Record { line, case }));
         }
     }
 
-    fn decode_row(&self) -> Result<Vec<String>, FieldError> {
-        self.record
-            .iter()
-            .map(|field| self.decoder.decode(field))
-            .collect()
+    fn parse(&self, bytes: &[u8], line: u64) -> Result<Case, FieldError> {
+        let enc = self
+            .decoder
+            .choose(bytes)
+            .map_err(|bad| bad.reason(bytes, line))?;
+        let fields = split_fields(bytes, self.delim);
+        if fields.len() != self.headers.len() {
+            return Err(FieldError(format!(
+                "这一行有 {} 列，表头有 {} 列；请检查未加引号的逗号或换行",
+                fields.len(),
+                self.headers.len()
+            )));
+        }
+        Case::from_fields(
+            self.headers
+                .iter()
+                .map(String::as_str)
+                .zip(fields.iter().map(|f| FieldValue::Scalar(decode_in(f, enc)))),
+        )
     }
+}
+
+/// Whether a record has only whitespace and delimiters.
+fn is_blank(bytes: &[u8], delim: u8) -> bool {
+    bytes.iter().all(|b| b.is_ascii_whitespace() || *b == delim)
+}
+
+/// The accepted headers of `fields`, for a message.
+fn accepted_list(fields: &[&str]) -> String {
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{}：{}", field_label(f), accepted_names(f).join("、")))
+        .collect();
+    format!("可用的列名——{}", parts.join("；"))
+}
+
+/// Like [`read_line_bounded`], also telling whether the line ended in `\r\n`.
+fn read_line_bounded_cr<R: BufRead>(
+    src: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<(LineRead, bool)> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = src.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        if total + take <= max {
+            buf.extend_from_slice(&chunk[..take]);
+        }
+        total += take;
+        src.consume(if done { take + 1 } else { take });
+        if done {
+            break;
+        }
+    }
+    if !any {
+        return Ok((LineRead::Eof, false));
+    }
+    if total > max {
+        buf.clear();
+        return Ok((LineRead::TooLong(total), false));
+    }
+    let cr = buf.last() == Some(&b'\r');
+    if cr {
+        buf.pop();
+    }
+    Ok((LineRead::Line, cr))
 }
 
 #[cfg(test)]
@@ -830,12 +1253,152 @@ mod tests {
     }
 
     #[test]
-    fn csv_without_text_column_refuses_every_row() {
-        let (_, recs) = read_all(b"a,b\n1,2\n3,4\n", Format::Csv, EncodingChoice::Auto);
-        assert_eq!(recs.len(), 2);
+    fn csv_without_required_columns_cannot_be_opened() {
+        let open = |b: &[u8]| {
+            let src: Box<dyn Read + Send> = Box::new(io::Cursor::new(b.to_vec()));
+            CaseReader::from_reader(src, Path::new("t"), Format::Csv, EncodingChoice::Auto)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let e = open(b"a,b\n1,2\n");
+        assert!(e.contains("表头") && e.contains("信访内容"), "{e}");
+        let e = open("编号,登记日期\nA,2024-01-01\n".as_bytes());
+        assert!(e.contains("缺少必填列：内容（text）"), "{e}");
+        assert!(e.contains("正文"), "{e}");
+        // A file without a header row: the first case is not echoed.
+        let e = open("XF1,2024-01-01,身份证110101199001011234 要求赔偿\n".as_bytes());
+        assert!(!e.contains("赔偿") && !e.contains("1990"), "{e}");
+    }
+
+    /// A UTF-8 JSON Lines file of `n` cases.
+    fn utf8_lines(n: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            out.extend_from_slice(
+                format!("{{\"id\":\"A{i}\",\"received\":\"2024-01-02\",\"text\":\"拆迁补偿，不到位\"}}\n")
+                    .as_bytes(),
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn a_few_bad_bytes_keep_a_utf8_file_utf8() {
+        let mut data = utf8_lines(300);
+        // Line 6: the full-width comma becomes one byte 0xFF.
+        let text = String::from_utf8(data.clone()).unwrap();
+        let start: usize = text.split_inclusive('\n').take(5).map(str::len).sum();
+        let comma = start + text[start..].find('，').unwrap();
+        data.splice(comma..comma + 3, [0xFF]);
+        let (d, recs) = read_all(&data, Format::Jsonl, EncodingChoice::Auto);
+        assert_eq!(d, Detected::Utf8);
+        assert_eq!(recs.len(), 300);
+        let bad: Vec<_> = recs.iter().filter(|r| r.case.is_err()).collect();
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].line, 6);
+        let reason = &bad[0].case.as_ref().unwrap_err().0;
+        let col = comma - start + 1;
         assert!(
-            recs.iter()
-                .all(|r| r.case.as_ref().unwrap_err().0.contains("表头"))
+            reason.contains(&format!("第 6 行第 {col} 字节")),
+            "{reason}"
         );
+    }
+
+    #[test]
+    fn a_few_bad_bytes_keep_a_gbk_file_gbk() {
+        let text = "编号,登记日期,内容\r\n".to_string()
+            + &(0..200)
+                .map(|i| format!("G{i},2024/5/6,厂子改制，买断工龄\r\n"))
+                .collect::<String>();
+        let (mut bytes, _, _) = encoding_rs::GBK.encode(&text);
+        let mut bytes = bytes.to_mut().clone();
+        let at = bytes.len() / 2;
+        let at = at + bytes[at..].iter().position(|b| *b >= 0x81).unwrap();
+        bytes[at] = 0xFF;
+        let (d, recs) = read_all(&bytes, Format::Csv, EncodingChoice::Auto);
+        assert_eq!(d, Detected::Gb18030);
+        assert_eq!(recs.len(), 200);
+        assert_eq!(recs.iter().filter(|r| r.case.is_err()).count(), 1);
+        let bad = recs.iter().find(|r| r.case.is_err()).unwrap();
+        assert!(bad.case.as_ref().unwrap_err().0.contains("GB18030"));
+    }
+
+    #[test]
+    fn fallback_lines_are_counted() {
+        let mut data = utf8_lines(50);
+        let (gbk, _, _) = encoding_rs::GBK
+            .encode("{\"id\":\"B\",\"received\":\"2024-01-02\",\"text\":\"拆迁\"}\n");
+        data.extend_from_slice(&gbk);
+        let src: Box<dyn Read + Send> = Box::new(io::Cursor::new(data));
+        let rdr = CaseReader::from_reader(src, Path::new("t"), Format::Jsonl, EncodingChoice::Auto)
+            .unwrap();
+        let stats = rdr.stats();
+        assert!(rdr.map(|r| r.unwrap()).all(|r| r.case.is_ok()));
+        assert_eq!(stats.fallback_lines(), 1);
+    }
+
+    #[test]
+    fn an_unclosed_quote_costs_one_record() {
+        let mut text = "编号,登记日期,内容\n".to_string();
+        for i in 1..=100 {
+            if i == 10 {
+                text += "R10,2026-01-01,\"他说不给钱就不走\n";
+            } else {
+                text += &format!("R{i},2026-01-01,\"第{i}件，\"\"引号\"\"\"\n");
+            }
+        }
+        let (_, recs) = read_all(text.as_bytes(), Format::Csv, EncodingChoice::Auto);
+        assert_eq!(recs.len(), 100, "every physical line accounted for");
+        let bad: Vec<u64> = recs
+            .iter()
+            .filter(|r| r.case.is_err())
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(bad, [11]);
+        assert!(
+            recs[9]
+                .case
+                .as_ref()
+                .unwrap_err()
+                .0
+                .contains("第 11 行起的带引号字段没有结束")
+        );
+        assert_eq!(recs[10].case.as_ref().unwrap().text, "第11件，\"引号\"");
+        let lines: Vec<u64> = recs.iter().map(|r| r.line).collect();
+        assert_eq!(lines, (2..=101).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_unclosed_quote_past_the_line_bound_resyncs() {
+        let mut text = "编号,登记日期,内容\n".to_string();
+        text += "R1,2026-01-01,\"开头\n";
+        for i in 0..MAX_RECORD_LINES + 5 {
+            text += &format!("R{i}x,2026-01-01,好\n");
+        }
+        text += "R2,2026-01-01,\"后来\"\n";
+        let (_, recs) = read_all(text.as_bytes(), Format::Csv, EncodingChoice::Auto);
+        assert_eq!(recs.len(), MAX_RECORD_LINES + 7);
+        assert!(recs[0].case.as_ref().unwrap_err().0.contains("超过"));
+        assert!(recs[1..].iter().all(|r| r.case.is_ok()));
+    }
+
+    #[test]
+    fn workbooks_are_refused_whatever_their_name() {
+        let src: Box<dyn Read + Send> = Box::new(io::Cursor::new(b"PK\x03\x04rest".to_vec()));
+        let e = CaseReader::from_reader(src, Path::new("t.csv"), Format::Csv, EncodingChoice::Auto)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("请另存为 CSV（UTF-8）"));
+    }
+
+    #[test]
+    fn json_errors_count_characters_and_echo_nothing() {
+        let e = parse_json_case("{\"id\":\"拆迁拆迁\" \"x\"}").unwrap_err();
+        assert!(e.0.contains("第 14 个字符"), "{e}");
+        assert!(!e.0.contains("拆迁"), "{e}");
+        let e = parse_json_case("{\"id\":\"A\",\"received\":\"2024-01-01\",\"text\":\"x\",\"persons\":{\"a\":1},\"备注\":[{}]}")
+            .unwrap();
+        assert_eq!(e.notes.len(), 1);
     }
 }

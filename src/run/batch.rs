@@ -14,7 +14,8 @@ use super::{CHUNK, Context, PassThrough, triage_chunk};
 use crate::input::{CaseReader, EncodingChoice, Format, Pending};
 use crate::matcher::Engine;
 use crate::sink::{
-    Begin, Counts, End, InputManifest, ListSink, Reject, RejectSink, Sink, SummarySink, Tally,
+    Begin, Counts, End, InputManifest, ListSink, NotesSink, Reject, RejectSink, Sink, SummarySink,
+    Tally,
 };
 
 /// Options of a batch run.
@@ -41,6 +42,8 @@ pub struct BatchResult {
     pub tally: Tally,
     /// The first rejects, for the terminal.
     pub first_rejects: Vec<Reject>,
+    /// Field notes written.
+    pub notes: u64,
     /// Files written, in order.
     pub outputs: Vec<String>,
 }
@@ -73,20 +76,26 @@ pub fn run(
     out: &Path,
     progress: impl FnMut(u64),
 ) -> std::io::Result<BatchResult> {
-    let mut sinks = default_sinks(out, opts.top)?;
-    let mut sinks: Vec<&mut dyn Sink> = sinks
+    let set = crate::util::OutputSet::prepare(out, &crate::sink::OUTPUT_FILES)?;
+    let mut sinks = default_sinks(set.dir(), opts.top)?;
+    let mut refs: Vec<&mut dyn Sink> = sinks
         .iter_mut()
         .map(|s| &mut **s as &mut dyn Sink)
         .collect();
-    run_into(engine, inputs, opts, &mut PassThrough, &mut sinks, progress)
+    let result = run_into(engine, inputs, opts, &mut PassThrough, &mut refs, progress)?;
+    drop(refs);
+    drop(sinks);
+    set.commit()?;
+    Ok(result)
 }
 
 /// The sinks of a plain run, in the order they finish: the list, the
-/// summary (which reads the list's tally) and the rejects (which append
-/// the list's repeated ids).
+/// field notes, the summary (which reads the list's tally and the number
+/// of notes) and the rejects (which append the list's repeated ids).
 pub fn default_sinks(out: &Path, top: usize) -> std::io::Result<Vec<Box<dyn Sink>>> {
     Ok(vec![
         Box::new(ListSink::new(out, top)),
+        Box::new(NotesSink::new(out)),
         Box::new(SummarySink::new(out)),
         Box::new(RejectSink::new(out)?),
     ])
@@ -114,17 +123,19 @@ pub fn run_into(
     let mut end = End::default();
     for (file_idx, path) in inputs.iter().enumerate() {
         let format = opts.format.unwrap_or_else(|| Format::from_path(path));
-        let reader = CaseReader::open(path, format, opts.encoding).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("无法读取 {}：{e}", path.display()))
-        })?;
+        let reader = CaseReader::open(path, format, opts.encoding)
+            .map_err(|e| crate::util::ioerr::with_path("读取", path, e))?;
         let name = names[file_idx].clone();
         let mut manifest = InputManifest {
             path: name.clone(),
             format,
             encoding: reader.detected().name().to_string(),
+            fallback_encoding: reader.detected().other().name().to_string(),
+            fallback_lines: 0,
             read: 0,
             rejected: 0,
         };
+        let stats = reader.stats();
         let mut process = |pending: Vec<Pending>| -> std::io::Result<()> {
             manifest.read += pending.len() as u64;
             let (scored, refused) = triage_chunk(engine, context, opts.mask, pending);
@@ -146,6 +157,7 @@ pub fn run_into(
             Ok(())
         };
         read_chunks(reader, &name, &mut process)?;
+        manifest.fallback_lines = stats.fallback_lines();
         end.counts.read += manifest.read;
         end.counts.rejected += manifest.rejected;
         end.inputs.push(manifest);
@@ -159,6 +171,7 @@ pub fn run_into(
         counts: end.counts,
         tally: end.tally,
         first_rejects: end.first_rejects,
+        notes: end.notes,
         outputs: end.outputs,
     })
 }

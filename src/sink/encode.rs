@@ -4,45 +4,17 @@
 
 use crate::verdict::Verdict;
 
-/// Mask identity-card and mobile numbers: `110101********1234`, `138****5678`.
-pub fn mask(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let run = chars[i..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit() || **c == 'X' || **c == 'x')
-            .count();
-        let digits_only = chars[i..i + run].iter().all(char::is_ascii_digit);
-        let prev_digit = i > 0 && chars[i - 1].is_ascii_alphanumeric();
-        if run == 18 && !prev_digit && chars[i..i + 17].iter().all(char::is_ascii_digit) {
-            out.extend(&chars[i..i + 6]);
-            out.push_str("********");
-            out.extend(&chars[i + 14..i + 18]);
-            i += 18;
-        } else if run == 11 && digits_only && !prev_digit && chars[i] == '1' {
-            out.extend(&chars[i..i + 3]);
-            out.push_str("****");
-            out.extend(&chars[i + 7..i + 11]);
-            i += 11;
-        } else if run > 0 {
-            out.extend(&chars[i..i + run]);
-            i += run;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
-}
+pub use crate::util::mask;
 
 /// Apply [`mask`] to every free-text field of a verdict.
 pub fn mask_verdict(v: &mut Verdict) {
     for id in &mut v.petitioner_ids {
         *id = mask(id);
     }
-    for s in [&mut v.title, &mut v.location].into_iter().flatten() {
+    for s in [&mut v.title, &mut v.location, &mut v.channel]
+        .into_iter()
+        .flatten()
+    {
         *s = mask(s);
     }
     for e in &mut v.evidence {
@@ -215,7 +187,14 @@ impl CsvEncoder {
             if i > 0 {
                 put(&mut self.w, out, |w, o| w.delimiter(o))?;
             }
-            let mut input = field.as_bytes();
+            // Columns 2 and 7 (风险分, 人数) are numbers we write; every
+            // other cell may hold text from the record.
+            let cell = if i == 2 || i == 7 {
+                std::borrow::Cow::Borrowed(*field)
+            } else {
+                spreadsheet_safe(field)
+            };
+            let mut input = cell.as_bytes();
             loop {
                 // Room for the field with every byte quoted, and the quotes.
                 let room = 2 * input.len() + 2;
@@ -233,6 +212,32 @@ impl CsvEncoder {
         put(&mut self.w, out, |w, o| w.terminator(o))?;
         Ok(())
     }
+}
+
+/// A text cell as Excel and WPS should show it, not run it: a cell that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return (a formula,
+/// or a formula behind whitespace) gets a leading `'`, as the OWASP advice
+/// on CSV injection says; a cell of digits that a spreadsheet would turn
+/// into a number and damage (11 or more digits, such as identity-card and
+/// phone numbers, which become 1.1E+17, or a leading zero) gets a leading
+/// tab, which keeps it text. Reading the cell back, strip a leading `'`
+/// before `= + - @ tab CR` and trim the tab.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = cell.as_bytes();
+    match bytes.first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
+            return std::borrow::Cow::Owned(format!("'{cell}"));
+        }
+        None => return std::borrow::Cow::Borrowed(cell),
+        Some(_) => {}
+    }
+    let (body, last) = bytes.split_at(bytes.len() - 1);
+    let digits = body.iter().all(u8::is_ascii_digit)
+        && (last[0].is_ascii_digit() || (bytes.len() >= 15 && matches!(last[0], b'X' | b'x')));
+    if digits && (bytes.len() >= 11 || (bytes.len() > 1 && bytes[0] == b'0')) {
+        return std::borrow::Cow::Owned(format!("\t{cell}"));
+    }
+    std::borrow::Cow::Borrowed(cell)
 }
 
 /// Run one of csv-core's delimiting steps, growing `out` until it fits.
@@ -279,14 +284,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_id_and_phone_numbers_only() {
+    fn cells_that_spreadsheets_would_run_or_damage_are_neutralised() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        for c in ["+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert!(spreadsheet_safe(c).starts_with('\''), "{c:?}");
+        }
         assert_eq!(
-            mask("身份证110101199001011234号"),
-            "身份证110101********1234号"
+            spreadsheet_safe("110101199001011234"),
+            "\t110101199001011234"
         );
-        assert_eq!(mask("11010119900101123X"), "110101********123X");
-        assert_eq!(mask("电话13812345678"), "电话138****5678");
-        assert_eq!(mask("编号2024001"), "编号2024001");
-        assert_eq!(mask("138123456789"), "138123456789");
+        assert_eq!(
+            spreadsheet_safe("11010119900101123X"),
+            "\t11010119900101123X"
+        );
+        assert_eq!(spreadsheet_safe("13812345678"), "\t13812345678");
+        assert_eq!(spreadsheet_safe("007"), "\t007");
+        assert_eq!(spreadsheet_safe("XF2026001"), "XF2026001");
+        assert_eq!(spreadsheet_safe("2024001"), "2024001");
+        assert_eq!(spreadsheet_safe("拆迁-补偿"), "拆迁-补偿");
+        assert_eq!(spreadsheet_safe(""), "");
     }
 }

@@ -485,6 +485,7 @@ mod tests {
             location: None,
             title: Some(format!("标题{i}")),
             text: String::new(),
+            notes: Vec::new(),
         };
         let mut v = Verdict::for_case(&case);
         v.risk = (i * 37) % 101;

@@ -42,8 +42,13 @@ pub struct InputManifest {
     pub path: String,
     /// Format used.
     pub format: Format,
-    /// Encoding used.
+    /// Encoding the file was read in.
     pub encoding: String,
+    /// The encoding records fall back to when they are not valid in
+    /// `encoding` (with `--encoding auto`).
+    pub fallback_encoding: String,
+    /// Records read in `fallback_encoding`.
+    pub fallback_lines: u64,
     /// Records read.
     pub read: u64,
     /// Records rejected.

@@ -11,17 +11,23 @@
 pub mod encode;
 pub mod list;
 pub mod manifest;
+pub mod notes;
 pub mod profile;
 pub mod rejects;
 pub mod summary;
 
 pub use crate::util::write_atomic;
-pub use encode::{CSV_HEADERS, CsvEncoder, csv, csv_header, csv_row, jsonl, mask, mask_verdict};
+pub use encode::{
+    CSV_HEADERS, CsvEncoder, csv, csv_header, csv_row, jsonl, mask, mask_verdict, spreadsheet_safe,
+};
 pub use list::ListSink;
 pub use manifest::{InputManifest, Manifest, ManifestSink};
+pub use notes::NotesSink;
 pub use profile::{ProfileSink, profile_markdown};
 pub use rejects::{Reject, RejectSink};
-pub use summary::{Counts, MAX_CRISIS_ROWS, SummarySink, Tally, TopRow, summary};
+pub use summary::{
+    Counts, MAX_CRISIS_ROWS, SummarySink, Tally, TopRow, summary, summary_with_notes,
+};
 
 use crate::rules::RuleSet;
 use crate::verdict::Verdict;
@@ -61,9 +67,24 @@ pub struct End {
     pub duplicates: Vec<Reject>,
     /// The first rejects, for the terminal (from the rejects file).
     pub first_rejects: Vec<Reject>,
+    /// Field notes written (from the notes file).
+    pub notes: u64,
     /// Files written so far, in order.
     pub outputs: Vec<String>,
 }
+
+/// Every file a run may write into its output folder; a folder holding
+/// anything else is not replaced (see [`crate::util::OutputSet`]).
+pub const OUTPUT_FILES: [&str; 8] = [
+    "warnings.jsonl",
+    "warnings.csv",
+    "summary.md",
+    "rejects.jsonl",
+    "notes.jsonl",
+    "profile.md",
+    "manifest.json",
+    "history.sqlite",
+];
 
 /// Receives a run: `begin`, then the verdicts and rejects as they are
 /// made (verdicts a chunk at a time, in input order), then `finish`.
@@ -96,7 +117,7 @@ pub trait Sink {
     }
 }
 
-/// An error writing `path`, with the path in the message.
+/// An error writing `path`, in Chinese with the path in the message.
 pub(crate) fn write_error(path: &std::path::Path, e: std::io::Error) -> std::io::Error {
-    std::io::Error::new(e.kind(), format!("无法写入 {}：{e}", path.display()))
+    crate::util::ioerr::with_path("写入", path, e)
 }

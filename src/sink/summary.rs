@@ -93,6 +93,17 @@ impl TopRow {
 /// class family and class, and the top cases. `classes` are the class
 /// names (其他 last) with their family (none for 其他).
 pub fn summary(tally: &Tally, counts: Counts, classes: &[(String, Option<Family>)]) -> String {
+    summary_with_notes(tally, counts, 0, classes)
+}
+
+/// [`summary`] with the number of field notes (said only when there are
+/// any): optional fields read leniently or as unknown, see `notes.jsonl`.
+pub fn summary_with_notes(
+    tally: &Tally,
+    counts: Counts,
+    notes: u64,
+    classes: &[(String, Option<Family>)],
+) -> String {
     let top = &tally.top;
     let cell = |x: &str| x.replace('|', "\\|").replace('\n', " ");
     let mut s = String::new();
@@ -102,6 +113,12 @@ pub fn summary(tally: &Tally, counts: Counts, classes: &[(String, Option<Family>
         "读入 {} 条，完成研判 {} 条，拒收 {} 条。\n",
         counts.read, counts.triaged, counts.rejected
     );
+    if notes > 0 {
+        let _ = writeln!(
+            s,
+            "字段备注 {notes} 条：可选字段（人数、信访层级等）写法不标准或无法识别，已宽松读入或按未知处理，案件照常研判；见 notes.jsonl。\n"
+        );
+    }
     if tally.crisis > 0 {
         let _ = writeln!(
             s,
@@ -234,8 +251,9 @@ impl Sink for SummarySink {
     }
 
     fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
-        let text = summary(&end.tally, end.counts, &self.classes);
-        crate::util::write_atomic(&self.path, text.as_bytes())?;
+        let text = summary_with_notes(&end.tally, end.counts, end.notes, &self.classes);
+        crate::util::write_atomic(&self.path, text.as_bytes())
+            .map_err(|e| super::write_error(&self.path, e))?;
         end.outputs.push("summary.md".to_string());
         Ok(())
     }

@@ -1,9 +1,13 @@
-//! Small helpers that every floor may use: atomic file writes and a
-//! seeded random generator. They know nothing of cases, rules or
+//! Small helpers that every floor may use: atomic file writes and output
+//! sets, masking of identity numbers, I/O errors in Chinese and a seeded
+//! random generator. They know nothing of cases, rules or
 //! verdicts, and import nothing of the crate.
 
 pub mod atomic;
+pub mod ioerr;
+pub mod mask;
 pub mod rng;
 
-pub use atomic::{Spool, write_atomic};
+pub use atomic::{OutputSet, Spool, write_atomic};
+pub use mask::{excerpt, mask};
 pub use rng::Rng;
