@@ -17,9 +17,11 @@
 //! # Ok::<(), usize>(())
 //! ```
 
+pub mod cluster;
 pub mod corpus;
 pub mod eval;
 pub mod explain;
+pub mod history;
 pub mod input;
 pub mod matcher;
 pub mod rules;

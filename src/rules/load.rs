@@ -66,7 +66,11 @@ pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut rules = Vec::new();
     let mut seen: HashMap<String, Located> = HashMap::new();
     for (i, (rel, text)) in source.files.iter().enumerate() {
-        if i == scoring_idx || rel == LANGUAGE_FILE || !rel.ends_with(".toml") {
+        if i == scoring_idx
+            || rel == LANGUAGE_FILE
+            || rel == super::HISTORY_FILE
+            || !rel.ends_with(".toml")
+        {
             continue;
         }
         let src = Source {

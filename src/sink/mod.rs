@@ -63,6 +63,8 @@ pub struct End {
     pub first_rejects: Vec<Reject>,
     /// Files written so far, in order.
     pub outputs: Vec<String>,
+    /// Clusters found by the context stage (runs with a history store).
+    pub clusters: Vec<crate::verdict::ClusterSummary>,
 }
 
 /// Receives a run: `begin`, then the verdicts and rejects as they are
