@@ -110,6 +110,25 @@ pub(crate) enum HistoryCommand {
     },
 }
 
+/// Counts the imported verdicts (an import writes no list).
+struct Counted(u64);
+
+impl Sink for Counted {
+    fn verdicts(
+        &mut self,
+        _file: usize,
+        chunk: &[petition_triage::sink::Scored],
+    ) -> std::io::Result<()> {
+        self.0 += chunk.len() as u64;
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &mut petition_triage::sink::End) -> std::io::Result<()> {
+        end.counts.triaged = self.0;
+        Ok(())
+    }
+}
+
 fn spinner(quiet: bool, template: &str) -> Option<indicatif::ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
@@ -142,7 +161,8 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
                 encoding,
                 ..BatchOptions::default()
             };
-            let mut sinks: Vec<&mut dyn Sink> = Vec::new();
+            let mut count = Counted(0);
+            let mut sinks: Vec<&mut dyn Sink> = vec![&mut count];
             let result = batch::run_into(&engine, &inputs, &opts, &mut ctx, &mut sinks, |n| {
                 if let Some(b) = &bar {
                     b.set_position(n);
