@@ -37,11 +37,11 @@ pub const ROWS: usize = PERMUTATIONS / BANDS;
 /// costs thousands of comparisons, not half a million.
 const MAX_TRIES: usize = 8;
 
-/// The MinHash functions: `PERMUTATIONS` multiply-shift hashes.
+/// The MinHash functions: `PERMUTATIONS` keyed bijections of a shingle hash.
 #[derive(Debug, Clone)]
 pub struct Hasher {
-    a: [u64; PERMUTATIONS],
-    b: [u64; PERMUTATIONS],
+    a: [u32; PERMUTATIONS],
+    b: [u32; PERMUTATIONS],
     shingle: usize,
 }
 
@@ -58,11 +58,11 @@ impl Hasher {
     /// on shingles of `shingle` characters.
     pub fn new(seed: u64, shingle: usize) -> Hasher {
         let mut s = seed;
-        let mut a = [0u64; PERMUTATIONS];
-        let mut b = [0u64; PERMUTATIONS];
+        let mut a = [0u32; PERMUTATIONS];
+        let mut b = [0u32; PERMUTATIONS];
         for i in 0..PERMUTATIONS {
-            a[i] = splitmix(&mut s) | 1;
-            b[i] = splitmix(&mut s);
+            a[i] = (splitmix(&mut s) >> 32) as u32 | 1;
+            b[i] = (splitmix(&mut s) >> 32) as u32;
         }
         Hasher {
             a,
@@ -92,11 +92,12 @@ impl Hasher {
     /// The MinHash signature of a shingle set.
     pub fn signature(&self, shingles: &[u32]) -> Vec<u32> {
         let mut sig = [u32::MAX; PERMUTATIONS];
+        // Each permutation is a bijection of the 32-bit shingle hash
+        // (xor, odd multiplier, xorshift): eight lanes at a time in SIMD.
         for &x in shingles {
-            let x = u64::from(x);
             for ((m, a), b) in sig.iter_mut().zip(&self.a).zip(&self.b) {
-                let h = (a.wrapping_mul(x).wrapping_add(*b) >> 32) as u32;
-                *m = (*m).min(h);
+                let h = (x ^ b).wrapping_mul(*a);
+                *m = (*m).min(h ^ (h >> 16));
             }
         }
         sig.to_vec()

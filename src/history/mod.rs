@@ -94,6 +94,13 @@ struct Held {
     info: Info,
 }
 
+/// A case waiting for its [`Info`], which is computed a chunk at a time
+/// in parallel.
+struct Waiting {
+    case: Case,
+    findings: Findings,
+}
+
 /// Counts of an import or a run's recording.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
@@ -115,7 +122,7 @@ pub struct HistoryContext {
     hasher: Option<Hasher>,
     mode: Mode,
     held: Vec<Held>,
-    pending: Vec<Info>,
+    waiting: Vec<Waiting>,
     recorded: Recorded,
     /// Cluster work of the last run (compared and confirmed pairs).
     pub work: cluster::Work,
@@ -160,6 +167,53 @@ fn content_hash(key: &StateKey, case: &Case) -> [u8; 32] {
     key.hash(key::Domain::Content, &m)
 }
 
+/// What the store and the clusters need of a case.
+struct Infer<'a> {
+    key: &'a StateKey,
+    scoring: &'a Scoring,
+    targets: &'a [Target],
+    hasher: Option<&'a Hasher>,
+    mode: Mode,
+}
+
+impl Infer<'_> {
+    fn info(&self, case: &Case, hits: &[RuleHit]) -> Info {
+        let mut pkeys: Vec<[u8; 32]> = case
+            .petitioner_ids
+            .iter()
+            .filter_map(|p| self.key.petitioner(p))
+            .collect();
+        pkeys.sort();
+        pkeys.dedup();
+        let (shingles, signature) = match self.hasher {
+            Some(h) => {
+                let mut text = case.title.clone().unwrap_or_default();
+                text.push('\n');
+                text.push_str(&case.text);
+                let s = h.shingles(&text);
+                let sig = h.signature(&s);
+                (s, sig)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        Info {
+            id: case.id.clone(),
+            received: case.received,
+            pkeys,
+            level: case.target_level,
+            class: primary_class(self.scoring, self.targets, hits),
+            place: case.location.as_deref().and_then(|l| self.key.place(l)),
+            content: content_hash(self.key, case),
+            shingles: if self.mode == Mode::Run {
+                shingles
+            } else {
+                Vec::new()
+            },
+            signature,
+        }
+    }
+}
+
 impl HistoryContext {
     /// A context over `store`, with the repeat rules and cluster settings
     /// of `rules`; `clusters` switches clustering on (when configured).
@@ -186,7 +240,7 @@ impl HistoryContext {
             hasher,
             mode,
             held: Vec::new(),
-            pending: Vec::new(),
+            waiting: Vec::new(),
             recorded: Recorded::default(),
             work: cluster::Work::default(),
         }
@@ -200,42 +254,6 @@ impl HistoryContext {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
-    }
-
-    fn info(&self, case: &Case, hits: &[RuleHit]) -> Info {
-        let mut pkeys: Vec<[u8; 32]> = case
-            .petitioner_ids
-            .iter()
-            .filter_map(|p| self.key.petitioner(p))
-            .collect();
-        pkeys.sort();
-        pkeys.dedup();
-        let (shingles, signature) = match &self.hasher {
-            Some(h) => {
-                let mut text = case.title.clone().unwrap_or_default();
-                text.push('\n');
-                text.push_str(&case.text);
-                let s = h.shingles(&text);
-                let sig = h.signature(&s);
-                (s, sig)
-            }
-            None => (Vec::new(), Vec::new()),
-        };
-        Info {
-            id: case.id.clone(),
-            received: case.received,
-            pkeys,
-            level: case.target_level,
-            class: primary_class(&self.scoring, &self.targets, hits),
-            place: case.location.as_deref().and_then(|l| self.key.place(l)),
-            content: content_hash(&self.key, case),
-            shingles: if self.mode == Mode::Run {
-                shingles
-            } else {
-                Vec::new()
-            },
-            signature,
-        }
     }
 
     fn record_of(info: &Info, v: &Verdict) -> Record {
@@ -543,9 +561,15 @@ fn describe_earlier(r: &rules::RepeatRule, earlier: &[String]) -> String {
 
 impl Context for HistoryContext {
     fn case(&mut self, case: &Case, findings: &mut Findings) {
-        let info = self.info(case, &findings.hits);
         match self.mode {
-            Mode::Import => self.pending.push(info),
+            Mode::Import => self.waiting.push(Waiting {
+                case: case.clone(),
+                findings: Findings {
+                    verdict: Verdict::for_case(case),
+                    hits: findings.hits.clone(),
+                    extra: Vec::new(),
+                },
+            }),
             Mode::Run => {
                 // The findings wait for the end of the run; the chunk
                 // scores an empty stand-in, which `scored` drops.
@@ -565,30 +589,43 @@ impl Context for HistoryContext {
                     extra: Vec::new(),
                 };
                 let findings = std::mem::replace(findings, stand_in);
-                self.held.push(Held {
-                    file: 0,
-                    line: 0,
+                self.waiting.push(Waiting {
+                    case: case.clone(),
                     findings,
-                    info,
                 });
             }
         }
     }
 
     fn scored(&mut self, file: usize, chunk: &mut Vec<Scored>) -> std::io::Result<()> {
+        let waiting = std::mem::take(&mut self.waiting);
+        let this = Infer {
+            key: &self.key,
+            scoring: &self.scoring,
+            targets: &self.targets,
+            hasher: self.hasher.as_ref(),
+            mode: self.mode,
+        };
+        let infos: Vec<(Info, Findings)> = waiting
+            .into_par_iter()
+            .map(|w| (this.info(&w.case, &w.findings.hits), w.findings))
+            .collect();
         match self.mode {
             Mode::Run => {
-                let start = self.held.len().saturating_sub(chunk.len());
-                for (h, s) in self.held[start..].iter_mut().zip(chunk.iter()) {
-                    h.file = file;
-                    h.line = s.line;
+                for ((info, findings), s) in infos.into_iter().zip(chunk.iter()) {
+                    self.held.push(Held {
+                        file,
+                        line: s.line,
+                        findings,
+                        info,
+                    });
                 }
                 chunk.clear();
             }
             Mode::Import => {
-                let pending = std::mem::take(&mut self.pending);
-                let records: Vec<Record> = pending
+                let records: Vec<Record> = infos
                     .iter()
+                    .map(|(info, _)| info)
                     .zip(chunk.iter())
                     .map(|(info, s)| HistoryContext::record_of(info, &s.verdict))
                     .collect();

@@ -13,15 +13,17 @@
 //! Schema (version 2):
 //!
 //! ```sql
-//! meta(name TEXT PRIMARY KEY, value BLOB)            -- the key check value
-//! cases(case_id TEXT PRIMARY KEY, received TEXT,     -- YYYY-MM-DD
-//!       level INTEGER, class TEXT, tier TEXT, risk INTEGER,
-//!       content BLOB, place BLOB, sketch BLOB)
-//! petitioners(pkey BLOB, case_id TEXT, PRIMARY KEY (pkey, case_id))
+//! meta(name PRIMARY KEY, value)                      -- the key check value
+//! cases(case_id PRIMARY KEY, received,               -- YYYY-MM-DD
+//!       level, class, tier, risk, content, place)
+//! petitioners(pkey, case_id, received, level, class, tier,
+//!             PRIMARY KEY (pkey, case_id))           -- one range scan per person
+//! sketches(case_id PRIMARY KEY, received, sketch)    -- the cluster window only
 //! ```
 //!
-//! Version 1 had no `place` and `sketch` columns and no primary key on
-//! `petitioners`; [`Store::open`] migrates it in one transaction.
+//! Version 1 had no `place`, no `sketches`, and `petitioners` held only
+//! (pkey, case_id) without a primary key; [`Store::open`] migrates it in
+//! one transaction.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -65,32 +67,52 @@ CREATE TABLE cases (
     tier TEXT NOT NULL,
     risk INTEGER NOT NULL,
     content BLOB NOT NULL,
-    place BLOB,
-    sketch BLOB
+    place BLOB
 );
 CREATE INDEX cases_by_received ON cases(received);
 CREATE TABLE petitioners (
     pkey BLOB NOT NULL,
     case_id TEXT NOT NULL,
+    received TEXT NOT NULL,
+    level INTEGER,
+    class TEXT NOT NULL,
+    tier TEXT NOT NULL,
     PRIMARY KEY (pkey, case_id)
 ) WITHOUT ROWID;
 CREATE INDEX petitioners_by_case ON petitioners(case_id);
+CREATE TABLE sketches (
+    case_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL,
+    sketch BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sketches_by_received ON sketches(received);
 PRAGMA user_version = 2;
 ";
 
 const MIGRATE_1_TO_2: &str = "
 ALTER TABLE cases ADD COLUMN place BLOB;
-ALTER TABLE cases ADD COLUMN sketch BLOB;
 CREATE INDEX cases_by_received ON cases(received);
 CREATE TABLE petitioners_v2 (
     pkey BLOB NOT NULL,
     case_id TEXT NOT NULL,
+    received TEXT NOT NULL,
+    level INTEGER,
+    class TEXT NOT NULL,
+    tier TEXT NOT NULL,
     PRIMARY KEY (pkey, case_id)
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO petitioners_v2 SELECT pkey, case_id FROM petitioners;
+INSERT OR IGNORE INTO petitioners_v2
+    SELECT p.pkey, p.case_id, c.received, c.level, c.class, c.tier
+    FROM petitioners p JOIN cases c ON c.case_id = p.case_id;
 DROP TABLE petitioners;
 ALTER TABLE petitioners_v2 RENAME TO petitioners;
 CREATE INDEX petitioners_by_case ON petitioners(case_id);
+CREATE TABLE sketches (
+    case_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL,
+    sketch BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sketches_by_received ON sketches(received);
 PRAGMA user_version = 2;
 ";
 
@@ -272,7 +294,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db_err)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;\n             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
         )
         .map_err(db_err)?;
         let mut store = Store {
@@ -346,88 +368,118 @@ impl Store {
         let tx = self.conn.transaction().map_err(db_err)?;
         let mut out = Vec::with_capacity(records.len());
         {
+            let mut add = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO cases(case_id, received, level, class, tier, risk, content, place)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(db_err)?;
             let mut find = tx
                 .prepare_cached(
-                    "SELECT content, class, tier, risk, level, place FROM cases WHERE case_id = ?1",
+                    "SELECT content, class, tier, risk, level, place, received FROM cases WHERE case_id = ?1",
                 )
                 .map_err(db_err)?;
             let mut links = tx
                 .prepare_cached("SELECT pkey FROM petitioners WHERE case_id = ?1 ORDER BY pkey")
                 .map_err(db_err)?;
-            let mut put = tx
+            let mut update = tx
                 .prepare_cached(
-                    "INSERT INTO cases(case_id, received, level, class, tier, risk, content, place, sketch)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                     ON CONFLICT(case_id) DO UPDATE SET received = excluded.received,
-                       level = excluded.level, class = excluded.class, tier = excluded.tier,
-                       risk = excluded.risk, content = excluded.content, place = excluded.place,
-                       sketch = excluded.sketch",
+                    "UPDATE cases SET received = ?2, level = ?3, class = ?4, tier = ?5, risk = ?6,
+                       content = ?7, place = ?8 WHERE case_id = ?1",
                 )
                 .map_err(db_err)?;
             let mut unlink = tx
                 .prepare_cached("DELETE FROM petitioners WHERE case_id = ?1")
                 .map_err(db_err)?;
             let mut link = tx
-                .prepare_cached("INSERT OR IGNORE INTO petitioners(pkey, case_id) VALUES (?1, ?2)")
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO petitioners(pkey, case_id, received, level, class, tier)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(db_err)?;
+            let mut sketch = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO sketches(case_id, received, sketch) VALUES (?1, ?2, ?3)",
+                )
                 .map_err(db_err)?;
             for r in records {
-                type Row = (Vec<u8>, String, String, i64, Option<i64>, Option<Vec<u8>>);
-                let old: Option<Row> = find
-                    .query_row(params![r.case_id], |row| {
-                        Ok((
-                            row.get(0)?,
-                            row.get(1)?,
-                            row.get(2)?,
-                            row.get(3)?,
-                            row.get(4)?,
-                            row.get(5)?,
-                        ))
-                    })
-                    .optional()
-                    .map_err(db_err)?;
                 let mut keys: Vec<[u8; 32]> = r.petitioners.clone();
                 keys.sort();
                 keys.dedup();
-                let what = match &old {
-                    None => Upsert::Added,
-                    Some((content, class, tier, risk, level, place)) => {
-                        let old_keys: Vec<[u8; 32]> = links
-                            .query_map(params![r.case_id], |row| row.get::<_, Vec<u8>>(0))
-                            .map_err(db_err)?
-                            .filter_map(|k| blob32(k.ok()))
-                            .collect();
-                        let same = content.as_slice() == r.content
-                            && *class == r.class
-                            && *tier == r.tier.name()
-                            && *risk == i64::from(r.risk)
-                            && *level == level_code(r.level)
-                            && blob32(place.clone()) == r.place
-                            && old_keys == keys;
-                        if same {
-                            Upsert::Unchanged
-                        } else {
-                            Upsert::Updated
-                        }
-                    }
-                };
-                put.execute(params![
+                let received = r.received.format("%Y-%m-%d").to_string();
+                let values = params![
                     r.case_id,
-                    r.received.format("%Y-%m-%d").to_string(),
+                    received,
                     level_code(r.level),
                     r.class,
                     r.tier.name(),
                     i64::from(r.risk),
                     r.content.to_vec(),
                     r.place.map(|p| p.to_vec()),
-                    sketch_blob(&r.sketch),
-                ])
-                .map_err(db_err)?;
-                if what != Upsert::Unchanged {
-                    unlink.execute(params![r.case_id]).map_err(db_err)?;
-                    for k in &keys {
-                        link.execute(params![k.to_vec(), r.case_id])
-                            .map_err(db_err)?;
+                ];
+                let what = if add.execute(values).map_err(db_err)? == 1 {
+                    Upsert::Added
+                } else {
+                    type Row = (
+                        Vec<u8>,
+                        String,
+                        String,
+                        i64,
+                        Option<i64>,
+                        Option<Vec<u8>>,
+                        String,
+                    );
+                    let (content, class, tier, risk, level, place, was): Row = find
+                        .query_row(params![r.case_id], |row| {
+                            Ok((
+                                row.get(0)?,
+                                row.get(1)?,
+                                row.get(2)?,
+                                row.get(3)?,
+                                row.get(4)?,
+                                row.get(5)?,
+                                row.get(6)?,
+                            ))
+                        })
+                        .map_err(db_err)?;
+                    let old_keys: Vec<[u8; 32]> = links
+                        .query_map(params![r.case_id], |row| row.get::<_, Vec<u8>>(0))
+                        .map_err(db_err)?
+                        .filter_map(|k| blob32(k.ok()))
+                        .collect();
+                    let same = content.as_slice() == r.content
+                        && class == r.class
+                        && tier == r.tier.name()
+                        && risk == i64::from(r.risk)
+                        && level == level_code(r.level)
+                        && blob32(place) == r.place
+                        && was == received
+                        && old_keys == keys;
+                    if same {
+                        Upsert::Unchanged
+                    } else {
+                        update.execute(values).map_err(db_err)?;
+                        unlink.execute(params![r.case_id]).map_err(db_err)?;
+                        Upsert::Updated
                     }
+                };
+                if what != Upsert::Unchanged {
+                    for k in &keys {
+                        link.execute(params![
+                            k.to_vec(),
+                            r.case_id,
+                            received,
+                            level_code(r.level),
+                            r.class,
+                            r.tier.name()
+                        ])
+                        .map_err(db_err)?;
+                    }
+                }
+                if let Some(b) = sketch_blob(&r.sketch) {
+                    sketch
+                        .execute(params![r.case_id, received, b])
+                        .map_err(db_err)?;
                 }
                 out.push(what);
             }
@@ -441,9 +493,7 @@ impl Store {
         let mut q = self
             .conn
             .prepare_cached(
-                "SELECT c.case_id, c.received, c.level, c.class, c.tier
-                 FROM petitioners p JOIN cases c ON c.case_id = p.case_id
-                 WHERE p.pkey = ?1",
+                "SELECT case_id, received, level, class, tier FROM petitioners WHERE pkey = ?1",
             )
             .map_err(db_err)?;
         let rows = q
@@ -497,7 +547,9 @@ impl Store {
         let mut q = self
             .conn
             .prepare_cached(
-                "SELECT case_id, received, class, place, sketch FROM cases WHERE received >= ?1",
+                "SELECT c.case_id, c.received, c.class, c.place, s.sketch
+                 FROM cases c LEFT JOIN sketches s ON s.case_id = c.case_id
+                 WHERE c.received >= ?1",
             )
             .map_err(db_err)?;
         let rows = q
@@ -520,7 +572,7 @@ impl Store {
         let n = self
             .conn
             .execute(
-                "UPDATE cases SET sketch = NULL WHERE received < ?1 AND sketch IS NOT NULL",
+                "DELETE FROM sketches WHERE received < ?1",
                 params![before.format("%Y-%m-%d").to_string()],
             )
             .map_err(db_err)?;
@@ -537,6 +589,8 @@ impl Store {
             params![d],
         )
         .map_err(db_err)?;
+        tx.execute("DELETE FROM sketches WHERE received < ?1", params![d])
+            .map_err(db_err)?;
         let n = tx
             .execute("DELETE FROM cases WHERE received < ?1", params![d])
             .map_err(db_err)?;
@@ -566,6 +620,12 @@ impl Store {
             .map_err(db_err)?;
         let mut cases = 0;
         for id in &ids {
+            tx.execute(
+                "DELETE FROM sketches WHERE case_id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM petitioners WHERE case_id = ?1)",
+                params![id],
+            )
+            .map_err(db_err)?;
             cases += tx
                 .execute(
                     "DELETE FROM cases WHERE case_id = ?1
