@@ -173,6 +173,7 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
             LedgerSource::Bound => "总分界限".to_string(),
             LedgerSource::Crisis => "危机标记".to_string(),
             LedgerSource::Floor => format!("等级下限 {}", l.item),
+            LedgerSource::Context => format!("历史/聚类 {} → {}", l.item, l.target),
         };
         let _ = writeln!(s, "  {:>6}  {what}  {}", pts(l.points), l.note);
     }

@@ -18,9 +18,11 @@
 //! ```
 
 pub mod calendar;
+pub mod cluster;
 pub mod corpus;
 pub mod eval;
 pub mod explain;
+pub mod history;
 pub mod input;
 pub mod matcher;
 pub mod rules;

@@ -6,7 +6,7 @@
 //! The rules are documented for analysts in `rules/scoring.toml`.
 
 use crate::input::Case;
-use crate::matcher::{Engine, Findings, RuleHit};
+use crate::matcher::{Engine, Findings, RuleHit, SignalHit};
 use crate::rules::{Rule, RuleKind, Scoring, Target, Tiers};
 use crate::text::modality::Modality;
 use crate::verdict::{ClassScore, LedgerLine, LedgerSource, SignalScore, SourceTag, Tier, Verdict};
@@ -36,6 +36,18 @@ fn fmt_points(p: f64) -> String {
 
 /// Fill the class, signal, ledger, risk and tier fields of `v`.
 pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdict) {
+    score_with(scoring, rules, hits, &[], v);
+}
+
+/// [`score`] with signal points from a context (history, clusters), which
+/// count as what is happening now for the tier floors.
+pub fn score_with(
+    scoring: &Scoring,
+    rules: &[Rule],
+    hits: &[RuleHit],
+    extra: &[SignalHit],
+    v: &mut Verdict,
+) {
     let mut class = vec![0.0f64; scoring.classes.len()];
     let mut signal = vec![0.0f64; scoring.signals.len()];
     let mut signal_lines: Vec<Vec<LedgerLine>> = vec![Vec::new(); scoring.signals.len()];
@@ -82,6 +94,18 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
                 });
             }
         }
+    }
+    for x in extra.iter().filter(|x| x.signal < scoring.signals.len()) {
+        let s = x.signal;
+        signal[s] += x.points;
+        current[s] += x.points;
+        signal_lines[s].push(LedgerLine {
+            source: LedgerSource::Context,
+            item: x.item.clone(),
+            target: scoring.signals[s].name.clone(),
+            points: x.points,
+            note: x.note.clone(),
+        });
     }
     if let Some(level) = v.target_level {
         for &(l, s, points) in &scoring.target_level {
@@ -318,8 +342,12 @@ pub fn crisis_reason(scoring: &Scoring, v: &mut Verdict) {
 /// Score the findings of one case: classes, signals, ledger, risk, tier
 /// and the crisis reason.
 pub fn scored(scoring: &Scoring, rules: &[Rule], findings: Findings) -> Verdict {
-    let Findings { mut verdict, hits } = findings;
-    score(scoring, rules, &hits, &mut verdict);
+    let Findings {
+        mut verdict,
+        hits,
+        extra,
+    } = findings;
+    score_with(scoring, rules, &hits, &extra, &mut verdict);
     crisis_reason(scoring, &mut verdict);
     verdict
 }

@@ -91,6 +91,40 @@ pub enum LedgerSource {
     Crisis,
     /// A tier floor raising the case to the lowest score of its tier.
     Floor,
+    /// Other cases: the history store or a cluster.
+    Context,
+}
+
+/// A cluster as the summary lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterSummary {
+    /// Cluster id.
+    pub id: String,
+    /// `near_duplicate` or `place`.
+    pub kind: String,
+    /// Members, tonight's and the store's.
+    pub size: u32,
+    /// Tonight's members, by case id (sorted).
+    pub tonight: Vec<String>,
+    /// The members' most common primary class.
+    pub class: String,
+    /// Highest tier of tonight's members.
+    pub tier: Tier,
+    /// Earliest and latest received date of the members.
+    pub from: NaiveDate,
+    /// Latest received date.
+    pub to: NaiveDate,
+}
+
+/// The cluster a case belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterRef {
+    /// Cluster id (the same for every member).
+    pub id: String,
+    /// Members, tonight's and the store's within the window.
+    pub size: u32,
+    /// `near_duplicate` (the same letter) or `place` (same class and place).
+    pub kind: String,
 }
 
 /// One line of the score ledger. The lines add up to the risk score.
@@ -191,6 +225,10 @@ pub struct Verdict {
     /// Optional fields of the record read leniently or as unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<crate::input::case::FieldNote>,
+    /// The cluster of near-duplicate letters or of cases about one place
+    /// the case belongs to (runs with a history store only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterRef>,
 }
 
 impl Verdict {
@@ -221,6 +259,7 @@ impl Verdict {
             evidence: Vec::new(),
             negated: Vec::new(),
             notes: case.notes.clone(),
+            cluster: None,
         }
     }
 

@@ -54,12 +54,27 @@ pub(crate) fn cmd_check(a: CheckArgs) -> Result<u8> {
                     let mut d = warnings;
                     d.extend(engine.segmenter_fit());
                     d.extend(engine.run_inline_tests());
-                    let examples: usize = engine
-                        .rules()
-                        .rules
-                        .iter()
-                        .map(|r| r.examples.len() + r.counter_examples.len())
-                        .sum();
+                    let set = engine.rules();
+                    let history = match petition_triage::history::HistoryRules::load(
+                        &set.source,
+                        &set.scoring,
+                    ) {
+                        Ok(h) => {
+                            d.extend(h.run_examples());
+                            h.example_count()
+                        }
+                        Err(e) => {
+                            d.extend(e);
+                            0
+                        }
+                    };
+                    let examples: usize = history
+                        + engine
+                            .rules()
+                            .rules
+                            .iter()
+                            .map(|r| r.examples.len() + r.counter_examples.len())
+                            .sum::<usize>();
                     (d, Some((n_rules, examples)))
                 }
             }

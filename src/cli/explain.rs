@@ -37,6 +37,8 @@ pub(crate) struct ExplainArgs {
     /// 在输出中遮蔽身份证号和手机号。
     #[arg(long)]
     mask: bool,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
@@ -74,6 +76,9 @@ pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
         shown.title = shown.title.map(|t| sink::mask(&t));
     }
     emit(&explain::explain_case(&engine, &shown, &v));
+    if let Some(path) = a.state.path() {
+        emit(&explain_state(&engine, &path, &case, &v.primary_class)?);
+    }
     Ok(0)
 }
 
@@ -89,4 +94,49 @@ fn find_case(input: &Path, id: &str, encoding: EncodingChoice) -> Result<Case> {
         }
     }
     bail!("{} 中找不到编号为 {id} 的案件", input.display())
+}
+
+/// The case's history in the store and the repeat rules that fire on it.
+fn explain_state(
+    engine: &petition_triage::Engine,
+    path: &Path,
+    case: &Case,
+    class: &str,
+) -> Result<String> {
+    use petition_triage::history;
+    let rules = history_rules(engine)?;
+    let (store, key) = open_store(path)?;
+    let (past, fired) = history::explain_history(&store, &key, &rules, case, class)?;
+    let mut out = format!("\n信访史（历史库 {}）：\n", path.display());
+    if let Some(own) = store.case(&case.id)? {
+        out.push_str(&format!(
+            "  本件已在库中：{} 登记，{}，{}\n",
+            own.received,
+            own.class,
+            own.tier.name()
+        ));
+    }
+    if case.petitioner_ids.is_empty() {
+        out.push_str("  本件没有信访人编号，无法关联历史。\n");
+    } else if past.is_empty() {
+        out.push_str("  这位信访人此前没有记录。\n");
+    }
+    for p in &past {
+        out.push_str(&format!(
+            "  {}  {}  {}  {}  {}\n",
+            p.received,
+            p.case_id,
+            p.level.map_or("—", |l| l.name()),
+            p.class,
+            p.tier.name()
+        ));
+    }
+    out.push_str("触发的信访史规则：\n");
+    if fired.is_empty() {
+        out.push_str("  （无）\n");
+    }
+    for f in &fired {
+        out.push_str(&format!("  {}\n", history::describe(&rules, f)));
+    }
+    Ok(out)
 }

@@ -20,6 +20,7 @@ mod check;
 mod corpus;
 mod eval;
 mod explain;
+mod history;
 mod rules;
 mod run;
 mod tune;
@@ -28,6 +29,7 @@ pub(crate) use check::*;
 pub(crate) use corpus::*;
 pub(crate) use eval::*;
 pub(crate) use explain::*;
+pub(crate) use history::*;
 pub(crate) use rules::*;
 pub(crate) use run::*;
 pub(crate) use tune::*;
@@ -48,6 +50,11 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// 解释一个案件的研判结果，或一条规则。
     Explain(ExplainArgs),
+    /// 历史库：导入过去的案件、查看、按期限或按人删除。
+    History {
+        #[command(subcommand)]
+        command: HistoryCommand,
+    },
     /// 规则集操作。
     Rules {
         #[command(subcommand)]
@@ -83,6 +90,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::Run(a) => cmd_run(a),
         Command::Check(a) => cmd_check(a),
         Command::Explain(a) => cmd_explain(a),
+        Command::History { command } => cmd_history(command),
         Command::Rules {
             command: RulesCommand::Export { dir },
         } => cmd_export(&dir),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use petition_triage::history::{HistoryContext, Mode};
 use petition_triage::input::{CaseReader, EncodingChoice, Format, WORKBOOK_MESSAGE, is_workbook};
 use petition_triage::run::PassThrough;
 use petition_triage::run::batch::{self, BatchOptions};
@@ -46,6 +47,8 @@ pub(crate) struct RunArgs {
     /// 记录每条规则的耗时和命中，写入 profile.md（运行会稍慢）。
     #[arg(long)]
     profile: bool,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
@@ -106,18 +109,31 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         .iter_mut()
         .map(|s| &mut **s as &mut dyn Sink)
         .collect();
-    let result = batch::run_into(
-        &engine,
-        &a.inputs,
-        &opts,
-        &mut PassThrough,
-        &mut sinks,
-        |n| {
-            if let Some(b) = &bar {
-                b.set_position(n);
-            }
-        },
-    )?;
+    let mut history = match a.state.path() {
+        None => None,
+        Some(path) => {
+            let rules = history_rules(&engine)?;
+            let (store, key) = open_store(&path)?;
+            Some(HistoryContext::new(
+                store,
+                key,
+                &engine,
+                rules,
+                Mode::Run,
+                !a.state.no_clusters,
+            ))
+        }
+    };
+    let mut pass = PassThrough;
+    let context: &mut dyn petition_triage::run::Context = match &mut history {
+        Some(h) => h,
+        None => &mut pass,
+    };
+    let result = batch::run_into(&engine, &a.inputs, &opts, context, &mut sinks, |n| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        }
+    })?;
     drop(sinks);
     set.commit()
         .map_err(|e| ioerr::with_path("替换输出目录", &a.out, e))?;
@@ -136,6 +152,17 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         }
     }
 
+    if let Some(h) = &history {
+        let r = h.recorded();
+        eprintln!(
+            "历史库 {}：新增 {}，更新 {}，未变 {}；聚类 {} 个",
+            h.store().path().display(),
+            r.added,
+            r.updated,
+            r.unchanged,
+            result.clusters
+        );
+    }
     for r in &result.first_rejects {
         eprintln!("拒收 {}:{}：{}", r.file, r.line, r.reason);
     }

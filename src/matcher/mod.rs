@@ -123,6 +123,22 @@ pub struct Findings {
     pub verdict: Verdict,
     /// The rules that fired, with their points and spans.
     pub hits: Vec<RuleHit>,
+    /// Signal points a context adds (history, clusters): scored like rule
+    /// points, through the signal's cap, combinations and floors.
+    pub extra: Vec<SignalHit>,
+}
+
+/// Points for a signal from a context rather than from the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalHit {
+    /// Index into the scoring's signals.
+    pub signal: usize,
+    /// Rule or cluster id, for the ledger.
+    pub item: String,
+    /// Points.
+    pub points: f64,
+    /// Explanation in Chinese.
+    pub note: String,
 }
 
 /// Switches for measuring what normalisation and cue reading cost.

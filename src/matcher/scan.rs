@@ -538,6 +538,7 @@ impl Engine {
         Findings {
             verdict: v,
             hits: m.hits,
+            extra: Vec::new(),
         }
     }
 }

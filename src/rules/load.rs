@@ -69,6 +69,7 @@ pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
         if i == scoring_idx
             || rel == LANGUAGE_FILE
             || crate::calendar::is_calendar_file(rel)
+            || rel == super::HISTORY_FILE
             || !rel.ends_with(".toml")
         {
             continue;

@@ -27,6 +27,8 @@ pub(crate) use load::parse_toml;
 pub const SCORING_FILE: &str = "scoring.toml";
 /// Name of the language-cue file at the root of a rule set.
 pub const LANGUAGE_FILE: &str = "language.toml";
+/// Name of the repeat-rule file (read by `history`, not as `[[rule]]`s).
+pub const HISTORY_FILE: &str = "history.toml";
 /// Path of the user dictionary inside a rule set.
 pub const USER_DICT_FILE: &str = "dict/user.dict";
 

@@ -46,6 +46,8 @@ pub struct BatchResult {
     pub notes: u64,
     /// Files written, in order.
     pub outputs: Vec<String>,
+    /// Clusters found by the context stage.
+    pub clusters: usize,
 }
 
 /// Read up to [`CHUNK`] records; `None` at the end of the input.
@@ -138,7 +140,8 @@ pub fn run_into(
         let stats = reader.stats();
         let mut process = |pending: Vec<Pending>| -> std::io::Result<()> {
             manifest.read += pending.len() as u64;
-            let (scored, refused) = triage_chunk(engine, context, opts.mask, pending);
+            let (mut scored, refused) = triage_chunk(engine, context, opts.mask, pending);
+            context.scored(file_idx, &mut scored)?;
             for (line, reason) in refused {
                 manifest.rejected += 1;
                 let r = Reject {
@@ -162,6 +165,18 @@ pub fn run_into(
         end.counts.rejected += manifest.rejected;
         end.inputs.push(manifest);
     }
+    let held = context.finish(engine)?;
+    for (file, mut chunk) in held.verdicts {
+        if opts.mask {
+            chunk
+                .iter_mut()
+                .for_each(|s| crate::sink::mask_verdict(&mut s.verdict));
+        }
+        for s in sinks.iter_mut() {
+            s.verdicts(file, &chunk)?;
+        }
+    }
+    end.clusters = held.clusters;
     for s in sinks.iter_mut() {
         s.finish(&mut end)?;
     }
@@ -173,6 +188,7 @@ pub fn run_into(
         first_rejects: end.first_rejects,
         notes: end.notes,
         outputs: end.outputs,
+        clusters: end.clusters.len(),
     })
 }
 

@@ -21,9 +21,10 @@ pub mod batch;
 
 use rayon::prelude::*;
 
-use crate::input::Pending;
+use crate::input::{Case, Pending};
 use crate::matcher::{Engine, Findings};
 use crate::sink::{Scored, mask_verdict};
+use crate::verdict::ClusterSummary;
 
 /// Records read together in one parallel step.
 pub const CHUNK: usize = 256;
@@ -32,9 +33,37 @@ const BLOCK: usize = 32;
 
 /// The sequential, stateful stage between the text evidence and scoring.
 /// It sees every case of a run once, in input order.
+///
+/// A context whose findings depend on cases still to come (a cluster
+/// grows as its copies arrive) holds those cases back: it takes their
+/// verdicts out in [`Context::scored`] and hands them back, scored again,
+/// from [`Context::finish`], before the sinks finish. The list is sorted
+/// at the end anyway, so it is the same list either way.
 pub trait Context {
     /// Look at (and perhaps add to) the findings of the next case.
-    fn case(&mut self, findings: &mut Findings);
+    fn case(&mut self, case: &Case, findings: &mut Findings);
+
+    /// The verdicts of a chunk of input file number `file`, in input
+    /// order, after scoring and before the sinks. A context may record
+    /// them, and may take some out to return them from `finish`.
+    fn scored(&mut self, _file: usize, _chunk: &mut Vec<Scored>) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    /// After the last chunk: the verdicts held back, final, with their
+    /// input file number, and the clusters found.
+    fn finish(&mut self, _engine: &Engine) -> std::io::Result<Finish> {
+        Ok(Finish::default())
+    }
+}
+
+/// What a context hands back at the end of a run.
+#[derive(Debug, Default)]
+pub struct Finish {
+    /// Held-back verdicts, final, each with its input file number.
+    pub verdicts: Vec<(usize, Vec<Scored>)>,
+    /// Clusters, for the summary.
+    pub clusters: Vec<ClusterSummary>,
 }
 
 /// The context stage of a run without history, calendar or clusters: it
@@ -43,12 +72,12 @@ pub trait Context {
 pub struct PassThrough;
 
 impl Context for PassThrough {
-    fn case(&mut self, _findings: &mut Findings) {}
+    fn case(&mut self, _case: &Case, _findings: &mut Findings) {}
 }
 
-/// A record of a chunk after the matcher: its line, and its findings or
-/// the reason it could not be read.
-type Read = (u64, Result<Findings, String>);
+/// A record of a chunk after the matcher: its line, and its case and
+/// findings or the reason it could not be read.
+type Read = (u64, Result<(Case, Findings), String>);
 
 /// Run one chunk of records through the pipeline up to the sinks: the
 /// findings in parallel, the context in order, the scores in parallel.
@@ -69,7 +98,12 @@ pub fn triage_chunk(
                 .map(|rec| {
                     (
                         rec.line,
-                        rec.case.map(|c| engine.findings(&c)).map_err(|e| e.0),
+                        rec.case
+                            .map(|c| {
+                                let f = engine.findings(&c);
+                                (c, f)
+                            })
+                            .map_err(|e| e.0),
                     )
                 })
                 .collect()
@@ -79,8 +113,8 @@ pub fn triage_chunk(
     let mut found: Vec<(u64, Findings)> = Vec::with_capacity(read.iter().map(Vec::len).sum());
     for (line, r) in read.into_iter().flatten() {
         match r {
-            Ok(mut f) => {
-                context.case(&mut f);
+            Ok((case, mut f)) => {
+                context.case(&case, &mut f);
                 found.push((line, f));
             }
             Err(reason) => refused.push((line, reason)),

@@ -71,6 +71,8 @@ pub struct End {
     pub notes: u64,
     /// Files written so far, in order.
     pub outputs: Vec<String>,
+    /// Clusters found by the context stage (runs with a history store).
+    pub clusters: Vec<crate::verdict::ClusterSummary>,
 }
 
 /// Every file a run may write into its output folder; a folder holding

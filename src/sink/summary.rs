@@ -251,10 +251,53 @@ impl Sink for SummarySink {
     }
 
     fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
-        let text = summary_with_notes(&end.tally, end.counts, end.notes, &self.classes);
+        let mut text = summary_with_notes(&end.tally, end.counts, end.notes, &self.classes);
+        text.push_str(&clusters_markdown(&end.clusters));
         crate::util::write_atomic(&self.path, text.as_bytes())
             .map_err(|e| super::write_error(&self.path, e))?;
         end.outputs.push("summary.md".to_string());
         Ok(())
     }
+}
+
+/// The clusters section of the summary, one line per cluster (empty
+/// without clusters, so runs without a history store are unchanged).
+pub fn clusters_markdown(clusters: &[crate::verdict::ClusterSummary]) -> String {
+    if clusters.is_empty() {
+        return String::new();
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n## 聚类 {} 个：可能联名/串联（每个成员的「群体」信号已加分）\n",
+        clusters.len()
+    );
+    let _ = writeln!(
+        s,
+        "| 聚类 | 种类 | 件数 | 今晚的成员 | 主类别 | 最高等级 | 登记日期 |\n|---|---|---|---|---|---|---|"
+    );
+    for c in clusters {
+        let kind = if c.kind == "near_duplicate" {
+            "近似相同的信"
+        } else {
+            "同类别同地点"
+        };
+        let mut members: Vec<&str> = c.tonight.iter().take(8).map(String::as_str).collect();
+        if c.tonight.len() > 8 {
+            members.push("…");
+        }
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} 至 {} |",
+            c.id,
+            kind,
+            c.size,
+            members.join("、"),
+            c.class,
+            c.tier.name(),
+            c.from,
+            c.to
+        );
+    }
+    s
 }

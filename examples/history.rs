@@ -1,0 +1,158 @@
+//! What the history store and clusters cost a run: `triage run` on
+//! CASES generated cases without a store, against the same run with a
+//! store that already holds STORE records (petitioners shared with the
+//! cases, ten records each at 100,000 cases and 1,000,000 records) and
+//! clusters on. Each configuration runs once per round, alternating, and
+//! the fastest round of each counts. The filled store is kept in
+//! `target/history-bench/` and copied before each round (outside the
+//! timing), since a run adds its cases.
+//!
+//! `cargo run --release --example history [CASES] [STORE] [ROUNDS]`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use petition_triage::history::{HistoryContext, HistoryRules, Mode, Record, StateKey, Store};
+use petition_triage::run::PassThrough;
+use petition_triage::run::batch::{self, BatchOptions};
+use petition_triage::sink::Sink;
+use petition_triage::util::Rng;
+use petition_triage::{Engine, RuleSet, RuleSource, Tier};
+
+const KEY: &[u8] = b"history bench key 0123456789";
+
+fn fill(path: &Path, records: usize, latest: NaiveDate) {
+    let key = StateKey::from_bytes(KEY);
+    let mut store = Store::open(path, &key).unwrap();
+    let mut rng = Rng::new(7);
+    let classes = [
+        "城建拆迁",
+        "企业改制",
+        "劳动社保",
+        "环境污染",
+        "其他",
+        "涉法涉诉",
+    ];
+    let levels = [
+        None,
+        Some(petition_triage::input::case::Level::County),
+        Some(petition_triage::input::case::Level::City),
+        Some(petition_triage::input::case::Level::Province),
+    ];
+    let span = 3 * 365;
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..records {
+        let back = rng.below(span) as i64;
+        let received = latest - chrono::Duration::days(back);
+        let sketch = (back <= 30).then(|| {
+            (0..128)
+                .map(|_| rng.below(u32::MAX as usize) as u32)
+                .collect()
+        });
+        batch.push(Record {
+            case_id: format!("OLD{i:07}"),
+            received,
+            petitioners: vec![key.petitioner(&format!("Q{:05}", i % 100_000)).unwrap()],
+            level: levels[rng.below(levels.len())],
+            class: classes[rng.below(classes.len())].to_string(),
+            place: None,
+            tier: Tier::Blue,
+            risk: 12,
+            content: key.hash(
+                petition_triage::history::key::Domain::Content,
+                &i.to_le_bytes(),
+            ),
+            sketch,
+        });
+        if batch.len() == 10_000 {
+            store.upsert(&batch).unwrap();
+            batch.clear();
+        }
+    }
+    store.upsert(&batch).unwrap();
+}
+
+fn sinks(out: &Path) -> Vec<Box<dyn Sink>> {
+    batch::default_sinks(out, 20).unwrap()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let cases: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let records: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
+    let dir = PathBuf::from("target/history-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let corpus = dir.join(format!("cases-{cases}.jsonl"));
+    if !corpus.exists() {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&corpus).unwrap());
+        petition_triage::corpus::write_labeled(&mut f, 1, cases).unwrap();
+    }
+    let latest = NaiveDate::from_ymd_opt(2026, 12, 26).unwrap();
+    let filled = dir.join(format!("store-{records}.sqlite"));
+    if !filled.exists() {
+        let t = Instant::now();
+        fill(&filled, records, latest);
+        eprintln!(
+            "store of {records} records filled in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let engine = Engine::new(RuleSet::load(RuleSource::builtin()).unwrap()).unwrap();
+    let opts = BatchOptions {
+        top: 20,
+        ..BatchOptions::default()
+    };
+    let inputs = vec![corpus.clone()];
+    let (mut plain, mut with) = (Vec::new(), Vec::new());
+    let mut last = None;
+    for round in 0..rounds {
+        let out = tempfile::tempdir_in(&dir).unwrap();
+        let mut s = sinks(out.path());
+        let mut s: Vec<&mut dyn Sink> = s.iter_mut().map(|b| &mut **b as &mut dyn Sink).collect();
+        let t = Instant::now();
+        batch::run_into(&engine, &inputs, &opts, &mut PassThrough, &mut s, |_| {}).unwrap();
+        plain.push(t.elapsed().as_secs_f64());
+
+        let state = dir.join("run.sqlite");
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", state.display()));
+        }
+        std::fs::copy(&filled, &state).unwrap();
+        let out = tempfile::tempdir_in(&dir).unwrap();
+        let mut s = sinks(out.path());
+        let mut s: Vec<&mut dyn Sink> = s.iter_mut().map(|b| &mut **b as &mut dyn Sink).collect();
+        let t = Instant::now();
+        let key = StateKey::from_bytes(KEY);
+        let store = Store::open(&state, &key).unwrap();
+        let set = engine.rules();
+        let rules = HistoryRules::load(&set.source, &set.scoring).unwrap();
+        let mut ctx = HistoryContext::new(store, key, &engine, rules, Mode::Run, true);
+        let r = batch::run_into(&engine, &inputs, &opts, &mut ctx, &mut s, |_| {}).unwrap();
+        with.push(t.elapsed().as_secs_f64());
+        last = Some((r.clusters, ctx.work, ctx.recorded()));
+        eprintln!(
+            "round {}: without {:.2} s, with {:.2} s",
+            round + 1,
+            plain[round],
+            with[round]
+        );
+    }
+    let best = |v: &[f64]| v.iter().copied().fold(f64::MAX, f64::min);
+    let (a, b) = (best(&plain), best(&with));
+    let (clusters, work, rec) = last.unwrap();
+    println!(
+        "{cases} cases, {records} records in the store: without state {a:.2} s, with state and clusters {b:.2} s, ratio {:.2}",
+        b / a
+    );
+    println!(
+        "clusters {clusters}; pairs compared {}, confirmed {}; recorded: {} new, {} updated",
+        work.compared, work.confirmed, rec.added, rec.updated
+    );
+}

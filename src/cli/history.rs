@@ -1,0 +1,251 @@
+//! `triage history`: the history store (import, stats, forget), and the
+//! `--state` options that `run` and `explain` share.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use petition_triage::history::{self, HistoryContext, HistoryRules, Mode, StateKey, Store};
+use petition_triage::input::EncodingChoice;
+use petition_triage::run::batch::{self, BatchOptions};
+use petition_triage::sink::Sink;
+
+use super::*;
+
+/// Where the history store is, for `run` and `explain`.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct StateArgs {
+    /// 使用历史库（信访史规则与聚类）。不给路径时用默认位置（$TRIAGE_STATE，
+    /// 否则 ~/.local/state/petition-triage/history.sqlite）；设置了 TRIAGE_STATE 时默认使用。
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
+    pub(crate) state: Option<PathBuf>,
+    /// 不使用历史库（即使设置了 TRIAGE_STATE）。
+    #[arg(long, conflicts_with = "state")]
+    pub(crate) no_state: bool,
+    /// 使用历史库，但不做聚类。
+    #[arg(long)]
+    pub(crate) no_clusters: bool,
+}
+
+impl StateArgs {
+    /// The store path to use, if any.
+    pub(crate) fn path(&self) -> Option<PathBuf> {
+        if self.no_state {
+            return None;
+        }
+        match &self.state {
+            Some(p) if !p.as_os_str().is_empty() => Some(p.clone()),
+            Some(_) => Some(history::default_state_path()),
+            None => std::env::var_os(history::STATE_ENV)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+}
+
+/// Open the store at `path` with its key (from TRIAGE_STATE_KEY or the
+/// key file beside it).
+pub(crate) fn open_store(path: &std::path::Path) -> Result<(Store, StateKey)> {
+    let key = StateKey::load(&history::key::default_key_file(path))?;
+    let store =
+        Store::open(path, &key).with_context(|| format!("无法打开历史库 {}", path.display()))?;
+    Ok((store, key))
+}
+
+/// The repeat rules of a rule set, or every problem and exit 1.
+pub(crate) fn history_rules(engine: &petition_triage::Engine) -> Result<HistoryRules> {
+    let set = engine.rules();
+    match HistoryRules::load(&set.source, &set.scoring) {
+        Ok(r) => Ok(r),
+        Err(d) => {
+            print_diags(&d);
+            eprintln!("信访史规则有错误，未加载。请先运行 triage check 修正。");
+            Err(Exit(1).into())
+        }
+    }
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum HistoryCommand {
+    /// 导入过去的案件（与 run 相同的读入方式），让新装的系统从历史开始。
+    Import {
+        /// 案件文件（.jsonl / .csv / .tsv）。
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// 历史库路径（默认 $TRIAGE_STATE 或 ~/.local/state/petition-triage/history.sqlite）。
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// 规则目录（默认使用内置规则）。
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// 输入编码。
+        #[arg(long, value_enum, default_value_t = EncodingChoice::Auto)]
+        encoding: EncodingChoice,
+        /// 不显示进度。
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// 历史库里有什么：案件数、信访人数、日期范围、按类别和层级。
+    Stats {
+        /// 历史库路径。
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// 删除：--before 日期之前登记的全部案件（保存期限），或 --petitioner 一个人的全部记录。
+    Forget {
+        /// 删除这一天之前登记的案件（不含这一天）。
+        #[arg(
+            long,
+            conflicts_with = "petitioner",
+            required_unless_present = "petitioner"
+        )]
+        before: Option<String>,
+        /// 删除这位信访人（证件号或编号）的记录。
+        #[arg(long)]
+        petitioner: Option<String>,
+        /// 历史库路径。
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+}
+
+/// Counts the imported verdicts (an import writes no list).
+struct Counted(u64);
+
+impl Sink for Counted {
+    fn verdicts(
+        &mut self,
+        _file: usize,
+        chunk: &[petition_triage::sink::Scored],
+    ) -> std::io::Result<()> {
+        self.0 += chunk.len() as u64;
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &mut petition_triage::sink::End) -> std::io::Result<()> {
+        end.counts.triaged = self.0;
+        Ok(())
+    }
+}
+
+fn spinner(quiet: bool, template: &str) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new_spinner();
+    b.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    b.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(b)
+}
+
+pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
+    match c {
+        HistoryCommand::Import {
+            inputs,
+            state,
+            rules,
+            encoding,
+            quiet,
+        } => {
+            let path = state.unwrap_or_else(history::default_state_path);
+            let engine = load_engine(rules.as_deref())?;
+            let hrules = history_rules(&engine)?;
+            let (store, key) = open_store(&path)?;
+            let mut ctx = HistoryContext::new(store, key, &engine, hrules, Mode::Import, true);
+            let bar = spinner(quiet, "{spinner} 已导入 {pos} 条  {per_sec}  {elapsed}");
+            let opts = BatchOptions {
+                encoding,
+                ..BatchOptions::default()
+            };
+            let mut count = Counted(0);
+            let mut sinks: Vec<&mut dyn Sink> = vec![&mut count];
+            let result = batch::run_into(&engine, &inputs, &opts, &mut ctx, &mut sinks, |n| {
+                if let Some(b) = &bar {
+                    b.set_position(n);
+                }
+            })?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let r = ctx.recorded();
+            eprintln!(
+                "读入 {}，拒收 {}；新增 {}，更新 {}，未变 {}；历史库 {}",
+                result.counts.read,
+                result.counts.rejected,
+                r.added,
+                r.updated,
+                r.unchanged,
+                path.display()
+            );
+            Ok(0)
+        }
+        HistoryCommand::Stats { state } => {
+            let path = state.unwrap_or_else(history::default_state_path);
+            if !path.exists() {
+                bail!("历史库 {} 不存在", path.display());
+            }
+            let (store, _) = open_store(&path)?;
+            let bar = spinner(false, "{spinner} 统计中  {elapsed}");
+            let s = store.stats()?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let mut out = format!(
+                "历史库：{}（格式版本 {}）\n案件 {}，信访人 {}\n",
+                path.display(),
+                s.version,
+                s.cases,
+                s.petitioners
+            );
+            if let Some((a, b)) = s.range {
+                out.push_str(&format!("登记日期 {a} 至 {b}\n"));
+            }
+            out.push_str("按类别：\n");
+            for (k, n) in &s.by_class {
+                out.push_str(&format!("  {k}  {n}\n"));
+            }
+            out.push_str("按层级：\n");
+            for (k, n) in &s.by_level {
+                out.push_str(&format!("  {k}  {n}\n"));
+            }
+            emit(&out);
+            Ok(0)
+        }
+        HistoryCommand::Forget {
+            before,
+            petitioner,
+            state,
+        } => {
+            let path = state.unwrap_or_else(history::default_state_path);
+            if !path.exists() {
+                bail!("历史库 {} 不存在", path.display());
+            }
+            let (mut store, key) = open_store(&path)?;
+            let bar = spinner(false, "{spinner} 删除中  {elapsed}");
+            let msg = if let Some(d) = before {
+                let Some(date) = petition_triage::input::case::parse_date(&d) else {
+                    bail!("日期 {d} 无法识别（如 2024-01-01）");
+                };
+                let n = store.forget_before(date)?;
+                format!("已删除 {date} 之前登记的 {n} 件案件\n")
+            } else if let Some(p) = petitioner {
+                let Some(k) = key.petitioner(&p) else {
+                    bail!("信访人编号为空");
+                };
+                let (links, cases) = store.forget_petitioner(&k)?;
+                format!("已删除这位信访人的 {links} 条关联、{cases} 件只属于他/她的案件\n")
+            } else {
+                bail!("请给出 --before 日期 或 --petitioner 编号");
+            };
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            emit(&msg);
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,704 @@
+//! The SQLite history store.
+//!
+//! One file (WAL mode, mode 0600) with a schema version in
+//! `PRAGMA user_version` and migrations from every earlier version. It
+//! holds, per triaged case: the case id (the key: a case triaged again
+//! replaces its record), the received date, the keyed hashes of its
+//! petitioner ids and of its place, the target level, the primary class,
+//! the tier and risk, the keyed hash of its content, and (for the
+//! cluster window only) its MinHash sketch. Never a name, an id number,
+//! a phone number or any text. Deleted rows are overwritten
+//! (`secure_delete`), so forgetting a person leaves nothing behind.
+//!
+//! Schema (version 2):
+//!
+//! ```sql
+//! meta(name PRIMARY KEY, value)                      -- the key check value
+//! cases(case_id PRIMARY KEY, received,               -- YYYY-MM-DD
+//!       level, class, tier, risk, content, place)
+//! petitioners(pkey, case_id, received, level, class, tier,
+//!             PRIMARY KEY (pkey, case_id))           -- one range scan per person
+//! sketches(case_id PRIMARY KEY, received, sketch)    -- the cluster window only
+//! ```
+//!
+//! Version 1 had no `place`, no `sketches`, and `petitioners` held only
+//! (pkey, case_id) without a primary key; [`Store::open`] migrates it in
+//! one transaction.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::input::case::Level;
+use crate::rules::Tier;
+
+use super::key::StateKey;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The schema of version 1, as earlier builds created it (kept for the
+/// migration and its test).
+pub const SCHEMA_V1: &str = "
+CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE cases (
+    case_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL,
+    level INTEGER,
+    class TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    risk INTEGER NOT NULL,
+    content BLOB NOT NULL
+);
+CREATE TABLE petitioners (pkey BLOB NOT NULL, case_id TEXT NOT NULL);
+CREATE INDEX petitioners_by_key ON petitioners(pkey);
+PRAGMA user_version = 1;
+";
+
+const SCHEMA_V2: &str = "
+CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE cases (
+    case_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL,
+    level INTEGER,
+    class TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    risk INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    place BLOB
+);
+CREATE INDEX cases_by_received ON cases(received);
+CREATE TABLE petitioners (
+    pkey BLOB NOT NULL,
+    case_id TEXT NOT NULL,
+    received TEXT NOT NULL,
+    level INTEGER,
+    class TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    PRIMARY KEY (pkey, case_id)
+) WITHOUT ROWID;
+CREATE INDEX petitioners_by_case ON petitioners(case_id);
+CREATE TABLE sketches (
+    case_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL,
+    sketch BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sketches_by_received ON sketches(received);
+PRAGMA user_version = 2;
+";
+
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE cases ADD COLUMN place BLOB;
+CREATE INDEX cases_by_received ON cases(received);
+CREATE TABLE petitioners_v2 (
+    pkey BLOB NOT NULL,
+    case_id TEXT NOT NULL,
+    received TEXT NOT NULL,
+    level INTEGER,
+    class TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    PRIMARY KEY (pkey, case_id)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO petitioners_v2
+    SELECT p.pkey, p.case_id, c.received, c.level, c.class, c.tier
+    FROM petitioners p JOIN cases c ON c.case_id = p.case_id;
+DROP TABLE petitioners;
+ALTER TABLE petitioners_v2 RENAME TO petitioners;
+CREATE INDEX petitioners_by_case ON petitioners(case_id);
+CREATE TABLE sketches (
+    case_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL,
+    sketch BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sketches_by_received ON sketches(received);
+PRAGMA user_version = 2;
+";
+
+/// What the store keeps of one case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Case id.
+    pub case_id: String,
+    /// Received date.
+    pub received: NaiveDate,
+    /// Keyed hashes of the petitioner ids.
+    pub petitioners: Vec<[u8; 32]>,
+    /// Target level.
+    pub level: Option<Level>,
+    /// Primary class.
+    pub class: String,
+    /// Keyed hash of the location.
+    pub place: Option<[u8; 32]>,
+    /// Tier.
+    pub tier: Tier,
+    /// Risk score.
+    pub risk: u32,
+    /// Keyed hash of the content.
+    pub content: [u8; 32],
+    /// MinHash sketch (cluster window only).
+    pub sketch: Option<Vec<u32>>,
+}
+
+/// An earlier case of a petitioner, as the repeat rules read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Past {
+    /// Case id.
+    pub case_id: String,
+    /// Received date.
+    pub received: NaiveDate,
+    /// Target level.
+    pub level: Option<Level>,
+    /// Primary class.
+    pub class: String,
+    /// Tier.
+    pub tier: Tier,
+}
+
+/// A case of the cluster window.
+#[derive(Debug, Clone)]
+pub struct WindowCase {
+    /// Case id.
+    pub case_id: String,
+    /// Received date.
+    pub received: NaiveDate,
+    /// Primary class.
+    pub class: String,
+    /// Keyed hash of the place.
+    pub place: Option<[u8; 32]>,
+    /// MinHash sketch.
+    pub sketch: Option<Vec<u32>>,
+}
+
+/// What the store holds (`triage history stats`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Stats {
+    /// Cases.
+    pub cases: u64,
+    /// Distinct petitioner keys.
+    pub petitioners: u64,
+    /// Earliest and latest received date.
+    pub range: Option<(NaiveDate, NaiveDate)>,
+    /// Cases by primary class.
+    pub by_class: BTreeMap<String, u64>,
+    /// Cases by level (无 for none).
+    pub by_level: BTreeMap<String, u64>,
+    /// Schema version.
+    pub version: i64,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    /// A new case.
+    Added,
+    /// A known case whose content, class, tier or petitioners changed.
+    Updated,
+    /// A known case, unchanged.
+    Unchanged,
+}
+
+/// The history store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.path.display())
+    }
+}
+
+fn db_err(e: rusqlite::Error) -> std::io::Error {
+    std::io::Error::other(format!("历史库错误：{e}"))
+}
+
+/// Create `dir` (and its parents) with mode 0700.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+fn level_code(l: Option<Level>) -> Option<i64> {
+    l.map(|l| l as i64)
+}
+
+fn level_of(code: Option<i64>) -> Option<Level> {
+    Some(match code? {
+        0 => Level::Township,
+        1 => Level::County,
+        2 => Level::City,
+        3 => Level::Province,
+        4 => Level::National,
+        _ => return None,
+    })
+}
+
+fn tier_of(name: &str) -> Tier {
+    Tier::ALL
+        .iter()
+        .copied()
+        .find(|t| t.name() == name)
+        .unwrap_or(Tier::None)
+}
+
+fn date_of(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+}
+
+fn blob32(b: Option<Vec<u8>>) -> Option<[u8; 32]> {
+    b.and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
+}
+
+fn sketch_blob(s: &Option<Vec<u32>>) -> Option<Vec<u8>> {
+    s.as_ref()
+        .map(|s| s.iter().flat_map(|x| x.to_le_bytes()).collect())
+}
+
+fn sketch_of(b: Option<Vec<u8>>) -> Option<Vec<u32>> {
+    b.map(|b| {
+        b.chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    })
+}
+
+impl Store {
+    /// Open (or create) the store at `path`, migrating an older schema,
+    /// and check that `key` is the key it was made with.
+    pub fn open(path: &Path, key: &StateKey) -> std::io::Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
+        // Create the file owner-only before SQLite opens it; SQLite gives
+        // its -wal and -shm files the same mode.
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        opts.open(path).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("无法打开历史库 {}：{e}", path.display()))
+        })?;
+        let conn = Connection::open(path).map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;\n             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(db_err)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        store.check_key(key)?;
+        Ok(store)
+    }
+
+    /// Where the store is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn version(&self) -> std::io::Result<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db_err)
+    }
+
+    fn migrate(&mut self) -> std::io::Result<()> {
+        let v = self.version()?;
+        if v > SCHEMA_VERSION {
+            return Err(std::io::Error::other(format!(
+                "历史库 {} 的版本 {v} 比本程序支持的 {SCHEMA_VERSION} 新，请升级 triage",
+                self.path.display()
+            )));
+        }
+        let tx = self.conn.transaction().map_err(db_err)?;
+        match v {
+            0 => tx.execute_batch(SCHEMA_V2).map_err(db_err)?,
+            1 => tx.execute_batch(MIGRATE_1_TO_2).map_err(db_err)?,
+            _ => {}
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    fn check_key(&mut self, key: &StateKey) -> std::io::Result<()> {
+        let check = key.check_value();
+        let stored: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db_err)?;
+        match stored {
+            None => {
+                self.conn
+                    .execute(
+                        "INSERT INTO meta(name, value) VALUES ('key_check', ?1)",
+                        params![check.to_vec()],
+                    )
+                    .map_err(db_err)?;
+                Ok(())
+            }
+            Some(s) if s == check => Ok(()),
+            Some(_) => Err(std::io::Error::other(format!(
+                "历史库 {} 是用另一把密钥建立的（TRIAGE_STATE_KEY 或密钥文件不对）",
+                self.path.display()
+            ))),
+        }
+    }
+
+    /// Write `records` in one transaction: a known case id is replaced
+    /// when anything changed. Returns what happened to each.
+    pub fn upsert(&mut self, records: &[Record]) -> std::io::Result<Vec<Upsert>> {
+        let tx = self.conn.transaction().map_err(db_err)?;
+        let mut out = Vec::with_capacity(records.len());
+        {
+            let mut add = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO cases(case_id, received, level, class, tier, risk, content, place)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(db_err)?;
+            let mut find = tx
+                .prepare_cached(
+                    "SELECT content, class, tier, risk, level, place, received FROM cases WHERE case_id = ?1",
+                )
+                .map_err(db_err)?;
+            let mut links = tx
+                .prepare_cached("SELECT pkey FROM petitioners WHERE case_id = ?1 ORDER BY pkey")
+                .map_err(db_err)?;
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE cases SET received = ?2, level = ?3, class = ?4, tier = ?5, risk = ?6,
+                       content = ?7, place = ?8 WHERE case_id = ?1",
+                )
+                .map_err(db_err)?;
+            let mut unlink = tx
+                .prepare_cached("DELETE FROM petitioners WHERE case_id = ?1")
+                .map_err(db_err)?;
+            let mut link = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO petitioners(pkey, case_id, received, level, class, tier)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(db_err)?;
+            let mut sketch = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO sketches(case_id, received, sketch) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(db_err)?;
+            for r in records {
+                let mut keys: Vec<[u8; 32]> = r.petitioners.clone();
+                keys.sort();
+                keys.dedup();
+                let received = r.received.format("%Y-%m-%d").to_string();
+                let values = params![
+                    r.case_id,
+                    received,
+                    level_code(r.level),
+                    r.class,
+                    r.tier.name(),
+                    i64::from(r.risk),
+                    r.content.to_vec(),
+                    r.place.map(|p| p.to_vec()),
+                ];
+                let what = if add.execute(values).map_err(db_err)? == 1 {
+                    Upsert::Added
+                } else {
+                    type Row = (
+                        Vec<u8>,
+                        String,
+                        String,
+                        i64,
+                        Option<i64>,
+                        Option<Vec<u8>>,
+                        String,
+                    );
+                    let (content, class, tier, risk, level, place, was): Row = find
+                        .query_row(params![r.case_id], |row| {
+                            Ok((
+                                row.get(0)?,
+                                row.get(1)?,
+                                row.get(2)?,
+                                row.get(3)?,
+                                row.get(4)?,
+                                row.get(5)?,
+                                row.get(6)?,
+                            ))
+                        })
+                        .map_err(db_err)?;
+                    let old_keys: Vec<[u8; 32]> = links
+                        .query_map(params![r.case_id], |row| row.get::<_, Vec<u8>>(0))
+                        .map_err(db_err)?
+                        .filter_map(|k| blob32(k.ok()))
+                        .collect();
+                    let same = content.as_slice() == r.content
+                        && class == r.class
+                        && tier == r.tier.name()
+                        && risk == i64::from(r.risk)
+                        && level == level_code(r.level)
+                        && blob32(place) == r.place
+                        && was == received
+                        && old_keys == keys;
+                    if same {
+                        Upsert::Unchanged
+                    } else {
+                        update.execute(values).map_err(db_err)?;
+                        unlink.execute(params![r.case_id]).map_err(db_err)?;
+                        Upsert::Updated
+                    }
+                };
+                if what != Upsert::Unchanged {
+                    for k in &keys {
+                        link.execute(params![
+                            k.to_vec(),
+                            r.case_id,
+                            received,
+                            level_code(r.level),
+                            r.class,
+                            r.tier.name()
+                        ])
+                        .map_err(db_err)?;
+                    }
+                }
+                if let Some(b) = sketch_blob(&r.sketch) {
+                    sketch
+                        .execute(params![r.case_id, received, b])
+                        .map_err(db_err)?;
+                }
+                out.push(what);
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(out)
+    }
+
+    /// Every case of the petitioner with key `pkey`.
+    pub fn petitioner_cases(&self, pkey: &[u8; 32]) -> std::io::Result<Vec<Past>> {
+        let mut q = self
+            .conn
+            .prepare_cached(
+                "SELECT case_id, received, level, class, tier FROM petitioners WHERE pkey = ?1",
+            )
+            .map_err(db_err)?;
+        let rows = q
+            .query_map(params![pkey.to_vec()], |r| {
+                Ok(Past {
+                    case_id: r.get(0)?,
+                    received: date_of(&r.get::<_, String>(1)?),
+                    level: level_of(r.get(2)?),
+                    class: r.get(3)?,
+                    tier: tier_of(&r.get::<_, String>(4)?),
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+    }
+
+    /// The petitioner keys of a case.
+    pub fn case_petitioners(&self, case_id: &str) -> std::io::Result<Vec<[u8; 32]>> {
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT pkey FROM petitioners WHERE case_id = ?1")
+            .map_err(db_err)?;
+        let rows = q
+            .query_map(params![case_id], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(db_err)?;
+        Ok(rows.filter_map(|k| blob32(k.ok())).collect())
+    }
+
+    /// The stored record of a case, if any (without petitioner keys).
+    pub fn case(&self, case_id: &str) -> std::io::Result<Option<Past>> {
+        self.conn
+            .query_row(
+                "SELECT case_id, received, level, class, tier FROM cases WHERE case_id = ?1",
+                params![case_id],
+                |r| {
+                    Ok(Past {
+                        case_id: r.get(0)?,
+                        received: date_of(&r.get::<_, String>(1)?),
+                        level: level_of(r.get(2)?),
+                        class: r.get(3)?,
+                        tier: tier_of(&r.get::<_, String>(4)?),
+                    })
+                },
+            )
+            .optional()
+            .map_err(db_err)
+    }
+
+    /// The cases received on or after `from`: the cluster window.
+    pub fn window(&self, from: NaiveDate) -> std::io::Result<Vec<WindowCase>> {
+        let mut q = self
+            .conn
+            .prepare_cached(
+                "SELECT c.case_id, c.received, c.class, c.place, s.sketch
+                 FROM cases c LEFT JOIN sketches s ON s.case_id = c.case_id
+                 WHERE c.received >= ?1",
+            )
+            .map_err(db_err)?;
+        let rows = q
+            .query_map(params![from.format("%Y-%m-%d").to_string()], |r| {
+                Ok(WindowCase {
+                    case_id: r.get(0)?,
+                    received: date_of(&r.get::<_, String>(1)?),
+                    class: r.get(2)?,
+                    place: blob32(r.get(3)?),
+                    sketch: sketch_of(r.get(4)?),
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+    }
+
+    /// Drop the sketches of cases received before `before` (they have
+    /// left the cluster window).
+    pub fn prune_sketches(&mut self, before: NaiveDate) -> std::io::Result<u64> {
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM sketches WHERE received < ?1",
+                params![before.format("%Y-%m-%d").to_string()],
+            )
+            .map_err(db_err)?;
+        Ok(n as u64)
+    }
+
+    /// Erase every case received before `before`. Returns the number of
+    /// cases erased.
+    pub fn forget_before(&mut self, before: NaiveDate) -> std::io::Result<u64> {
+        let d = before.format("%Y-%m-%d").to_string();
+        let tx = self.conn.transaction().map_err(db_err)?;
+        tx.execute(
+            "DELETE FROM petitioners WHERE case_id IN (SELECT case_id FROM cases WHERE received < ?1)",
+            params![d],
+        )
+        .map_err(db_err)?;
+        tx.execute("DELETE FROM sketches WHERE received < ?1", params![d])
+            .map_err(db_err)?;
+        let n = tx
+            .execute("DELETE FROM cases WHERE received < ?1", params![d])
+            .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        self.compact()?;
+        Ok(n as u64)
+    }
+
+    /// Erase one person: their links, and the cases no other petitioner
+    /// is linked to. Returns (links, cases) erased.
+    pub fn forget_petitioner(&mut self, pkey: &[u8; 32]) -> std::io::Result<(u64, u64)> {
+        let tx = self.conn.transaction().map_err(db_err)?;
+        let ids: Vec<String> = {
+            let mut q = tx
+                .prepare("SELECT case_id FROM petitioners WHERE pkey = ?1")
+                .map_err(db_err)?;
+            q.query_map(params![pkey.to_vec()], |r| r.get(0))
+                .map_err(db_err)?
+                .collect::<Result<_, _>>()
+                .map_err(db_err)?
+        };
+        let links = tx
+            .execute(
+                "DELETE FROM petitioners WHERE pkey = ?1",
+                params![pkey.to_vec()],
+            )
+            .map_err(db_err)?;
+        let mut cases = 0;
+        for id in &ids {
+            tx.execute(
+                "DELETE FROM sketches WHERE case_id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM petitioners WHERE case_id = ?1)",
+                params![id],
+            )
+            .map_err(db_err)?;
+            cases += tx
+                .execute(
+                    "DELETE FROM cases WHERE case_id = ?1
+                     AND NOT EXISTS (SELECT 1 FROM petitioners WHERE case_id = ?1)",
+                    params![id],
+                )
+                .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)?;
+        self.compact()?;
+        Ok((links as u64, cases as u64))
+    }
+
+    /// Move the WAL into the file and truncate it, so erased rows leave
+    /// no copy in the log.
+    fn compact(&mut self) -> std::io::Result<()> {
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(db_err)
+    }
+
+    /// What the store holds.
+    pub fn stats(&self) -> std::io::Result<Stats> {
+        let c = &self.conn;
+        let one = |sql: &str| -> std::io::Result<i64> {
+            c.query_row(sql, [], |r| r.get(0)).map_err(db_err)
+        };
+        let mut s = Stats {
+            cases: one("SELECT count(*) FROM cases")? as u64,
+            petitioners: one("SELECT count(DISTINCT pkey) FROM petitioners")? as u64,
+            version: self.version()?,
+            ..Stats::default()
+        };
+        let range: (Option<String>, Option<String>) = c
+            .query_row("SELECT min(received), max(received) FROM cases", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(db_err)?;
+        if let (Some(a), Some(b)) = range {
+            s.range = Some((date_of(&a), date_of(&b)));
+        }
+        let mut q = c
+            .prepare("SELECT class, count(*) FROM cases GROUP BY class")
+            .map_err(db_err)?;
+        for row in q
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(db_err)?
+        {
+            let (k, n) = row.map_err(db_err)?;
+            s.by_class.insert(k, n as u64);
+        }
+        let mut q = c
+            .prepare("SELECT level, count(*) FROM cases GROUP BY level")
+            .map_err(db_err)?;
+        for row in q
+            .query_map([], |r| {
+                Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(db_err)?
+        {
+            let (l, n) = row.map_err(db_err)?;
+            let name = level_of(l).map_or("无", |l| l.name());
+            s.by_level.insert(name.to_string(), n as u64);
+        }
+        Ok(s)
+    }
+
+    /// Whether SQLite finds the file sound (`PRAGMA integrity_check`).
+    pub fn integrity_ok(&self) -> std::io::Result<bool> {
+        let r: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(db_err)?;
+        Ok(r == "ok")
+    }
+}

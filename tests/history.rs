@@ -1,0 +1,673 @@
+//! The history store, repeat rules and clusters: idempotent re-runs,
+//! import then run, each repeat rule at its edges, 老户, level climbing,
+//! near-duplicate clusters, a run killed mid-way, the migration from
+//! schema version 1, and what the store file holds.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::NaiveDate;
+use petition_triage::cluster::{self, Hasher, Item};
+use petition_triage::history::rules::Event;
+use petition_triage::history::{HistoryRules, StateKey, Store, store};
+use petition_triage::input::case::Level;
+use petition_triage::{RuleSet, RuleSource};
+
+const KEY: &str = "test-key-0123456789abcdef";
+
+fn triage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(args)
+        .env("TRIAGE_STATE_KEY", KEY)
+        .env_remove("TRIAGE_STATE")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn case(id: &str, date: &str, who: &str, level: &str, text: &str) -> String {
+    serde_json::json!({
+        "id": id, "received": date, "petitioner_ids": [who], "target_level": level,
+        "location": "城东区幸福路", "title": "反映问题", "text": text,
+    })
+    .to_string()
+}
+
+fn write(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    p
+}
+
+fn run(input: &Path, out: &Path, state: &Path) -> Output {
+    let o = triage(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "-q",
+    ]);
+    ok(&o);
+    o
+}
+
+fn verdicts(out: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join("warnings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn find<'a>(vs: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    vs.iter().find(|v| v["id"] == id).unwrap()
+}
+
+fn rules_fired(v: &serde_json::Value) -> Vec<String> {
+    v["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const CHAI: &str = "我家房子去年被强拆，补偿款到现在还没有到位，要求按政策补偿。";
+
+#[test]
+fn rerunning_the_same_input_counts_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        &[
+            case("A1", "2026-03-01", "P1", "县", CHAI),
+            case("A2", "2026-03-02", "P1", "县", CHAI),
+            case("A3", "2026-03-03", "P2", "市", "厂里拖欠工资半年了。"),
+        ],
+    );
+    let state = dir.path().join("h.sqlite");
+    let (o1, o2) = (dir.path().join("o1"), dir.path().join("o2"));
+    run(&input, &o1, &state);
+    let second = run(&input, &o2, &state);
+    assert!(String::from_utf8_lossy(&second.stderr).contains("新增 0，更新 0，未变 3"));
+    assert_eq!(
+        std::fs::read(o1.join("warnings.jsonl")).unwrap(),
+        std::fs::read(o2.join("warnings.jsonl")).unwrap()
+    );
+    let vs = verdicts(&o2);
+    // A2 sees A1 once; A1 is nobody's repeat of itself.
+    assert!(rules_fired(find(&vs, "A2")).contains(&"HX-001".to_string()));
+    assert!(rules_fired(find(&vs, "A1")).contains(&"HX-004".to_string()));
+    let key = StateKey::from_bytes(KEY.as_bytes());
+    let s = Store::open(&state, &key).unwrap();
+    assert_eq!(s.stats().unwrap().cases, 3);
+    assert_eq!(s.stats().unwrap().petitioners, 2);
+
+    // A changed letter under a known id updates its record.
+    let changed = write(
+        dir.path(),
+        "in2.jsonl",
+        &[case(
+            "A3",
+            "2026-03-03",
+            "P2",
+            "市",
+            "厂里拖欠工资一年了，还打人。",
+        )],
+    );
+    let third = run(&changed, &dir.path().join("o3"), &state);
+    assert!(String::from_utf8_lossy(&third.stderr).contains("新增 0，更新 1"));
+}
+
+#[test]
+fn import_then_run_finds_the_earlier_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let past = write(
+        dir.path(),
+        "past.jsonl",
+        &[
+            case("H1", "2024-06-01", "430123198001011234", "省", CHAI),
+            case("H2", "2025-05-01", "430123198001011234", "国家", CHAI),
+        ],
+    );
+    let state = dir.path().join("h.sqlite");
+    let o = triage(&[
+        "history",
+        "import",
+        past.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "-q",
+    ]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("新增 2"));
+    let stats = triage(&["history", "stats", "--state", state.to_str().unwrap()]);
+    ok(&stats);
+    let text = String::from_utf8_lossy(&stats.stdout);
+    assert!(text.contains("案件 2，信访人 1"), "{text}");
+    assert!(text.contains("2024-06-01 至 2025-05-01"), "{text}");
+
+    // Tonight: the same person (id written differently) at the province again.
+    let tonight = write(
+        dir.path(),
+        "t.jsonl",
+        &[case("T1", "2026-05-01", "430123198001011234 ", "省", CHAI)],
+    );
+    let out = dir.path().join("out");
+    run(&tonight, &out, &state);
+    let vs = verdicts(&out);
+    let t1 = find(&vs, "T1");
+    let fired = rules_fired(t1);
+    assert!(fired.contains(&"HX-001".to_string()), "{fired:?}");
+    assert!(fired.contains(&"HX-002".to_string()), "{fired:?}");
+    let note = t1["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["rule"] == "HX-002")
+        .unwrap()["note"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(note.contains("H1") && note.contains("H2"), "{note}");
+    assert!(!note.contains("强拆"), "evidence lists ids, never text");
+
+    // explain --state shows the history and the rules.
+    let e = triage(&[
+        "explain",
+        "--input",
+        tonight.to_str().unwrap(),
+        "--id",
+        "T1",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    ok(&e);
+    let text = String::from_utf8_lossy(&e.stdout);
+    assert!(text.contains("2024-06-01  H1  省"), "{text}");
+    assert!(text.contains("HX-002 老户"), "{text}");
+
+    // Forgetting the person erases their cases.
+    let f = triage(&[
+        "history",
+        "forget",
+        "--petitioner",
+        "430123198001011234",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    ok(&f);
+    let key = StateKey::from_bytes(KEY.as_bytes());
+    let s = Store::open(&state, &key).unwrap();
+    assert_eq!(s.stats().unwrap().cases, 0);
+}
+
+fn history_rules() -> HistoryRules {
+    let set = RuleSet::load(RuleSource::builtin()).unwrap();
+    let h = HistoryRules::load(&set.source, &set.scoring).unwrap();
+    assert!(h.run_examples().is_empty());
+    h
+}
+
+fn day(n: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() - chrono::Duration::days(n)
+}
+
+/// The ids of the rules that fire on a case at `level` of `class` today,
+/// after `past` = (days before, class, level).
+fn fired(h: &HistoryRules, class: &str, level: Level, past: &[(i64, &str, Level)]) -> Vec<String> {
+    let ids: Vec<String> = (0..past.len()).map(|i| format!("E{i}")).collect();
+    let events: Vec<Event<'_>> = past
+        .iter()
+        .zip(&ids)
+        .map(|((d, c, l), id)| Event {
+            id,
+            received: day(*d),
+            level: Some(*l),
+            class: c,
+        })
+        .collect();
+    let now = Event {
+        id: "NOW",
+        received: day(0),
+        level: Some(level),
+        class,
+    };
+    h.evaluate(&now, &events)
+        .into_iter()
+        .map(|f| h.rules[f.rule].id.clone())
+        .collect()
+}
+
+use Level::{City, County, National, Province, Township};
+
+#[test]
+fn repeat_visit_window_is_inclusive() {
+    let h = history_rules();
+    let c = "城建拆迁";
+    assert!(fired(&h, c, County, &[(365, c, County)]).contains(&"HX-001".into()));
+    assert!(!fired(&h, c, County, &[(366, c, County)]).contains(&"HX-001".into()));
+    assert!(
+        fired(&h, c, County, &[(0, c, County)]).is_empty() || {
+            // Same day: counts only when its id sorts first (E0 < NOW).
+            fired(&h, c, County, &[(0, c, County)]).contains(&"HX-001".into())
+        }
+    );
+    assert!(!fired(&h, c, County, &[(10, "环境污染", County)]).contains(&"HX-001".into()));
+    // A case later than tonight's is not history.
+    assert!(!fired(&h, c, County, &[(-5, c, County)]).contains(&"HX-001".into()));
+}
+
+#[test]
+fn laohu_is_three_provincial_or_national_visits_in_730_days() {
+    let h = history_rules();
+    let c = "企业改制";
+    let l = |v: Vec<String>| v.contains(&"HX-002".to_string());
+    // Exactly 3 with tonight's, the oldest exactly 730 days before.
+    assert!(l(fired(
+        &h,
+        c,
+        Province,
+        &[(730, c, Province), (100, c, National)]
+    )));
+    // The oldest 731 days before: only 2 in the window.
+    assert!(!l(fired(
+        &h,
+        c,
+        Province,
+        &[(731, c, Province), (100, c, National)]
+    )));
+    // Three visits, but one only to the city.
+    assert!(!l(fired(
+        &h,
+        c,
+        National,
+        &[(300, c, Province), (200, c, City)]
+    )));
+    // Tonight's case at the county does not count, three earlier ones do.
+    assert!(!l(fired(
+        &h,
+        c,
+        County,
+        &[(300, c, Province), (200, c, National)]
+    )));
+    assert!(l(fired(
+        &h,
+        c,
+        County,
+        &[(300, c, Province), (200, c, Province), (100, c, National)]
+    )));
+    // Classes do not matter for 老户.
+    assert!(l(fired(
+        &h,
+        c,
+        Province,
+        &[(300, "城建拆迁", Province), (100, c, National)]
+    )));
+}
+
+#[test]
+fn levels_climbing_to_the_top() {
+    let h = history_rules();
+    let c = "库区移民";
+    let climb = |v: Vec<String>| v.contains(&"HX-003".to_string());
+    assert!(climb(fired(
+        &h,
+        c,
+        National,
+        &[
+            (300, c, Township),
+            (250, c, County),
+            (200, c, City),
+            (100, c, Province)
+        ]
+    )));
+    assert!(climb(fired(
+        &h,
+        c,
+        City,
+        &[(200, c, Township), (100, c, County)]
+    )));
+    // Two levels only.
+    assert!(!climb(fired(&h, c, City, &[(100, c, County)])));
+    // Tonight's is not above every earlier one.
+    assert!(!climb(fired(
+        &h,
+        c,
+        City,
+        &[(200, c, Township), (100, c, Province)]
+    )));
+    // Out of order: 市 before 县 does not make a climb to 省 of three steps… it does via 县 → 省? no:
+    // 市(200) → 县(100) → 省: the longest rising chain is 市 → 省 or 县 → 省 (two levels).
+    assert!(!climb(fired(
+        &h,
+        c,
+        Province,
+        &[(200, c, City), (100, c, County)]
+    )));
+    // The climb must fit the 365-day window.
+    assert!(!climb(fired(
+        &h,
+        c,
+        City,
+        &[(366, c, Township), (100, c, County)]
+    )));
+}
+
+#[test]
+fn first_letter_and_return_after_close() {
+    let h = history_rules();
+    let c = "劳动社保";
+    assert_eq!(fired(&h, c, County, &[]), vec!["HX-004".to_string()]);
+    assert!(fired(&h, c, County, &[(61, c, County)]).contains(&"HX-005".into()));
+    assert!(!fired(&h, c, County, &[(60, c, County)]).contains(&"HX-005".into()));
+    assert!(!fired(&h, c, County, &[(731, c, County)]).contains(&"HX-005".into()));
+    assert!(!fired(&h, c, County, &[(61, "环境污染", County)]).contains(&"HX-005".into()));
+}
+
+const LETTER: &str = "尊敬的领导：我叫{N}，是城东区幸福路棚户区改造项目的被征收户，身份证号{ID}，\
+联系电话{PHONE}。{D}开发商强行拆除了我家房屋，至今没有签订安置协议，承诺的过渡费每月{M}元一分没发，\
+我们一家老小只能租房居住。街道办说钱已经拨给开发商，开发商说要等审计，互相推诿。\
+请求上级督促有关部门尽快落实安置房源，补发过渡费，依法给予补偿。";
+
+fn copy(n: usize) -> String {
+    let names = [
+        "张三",
+        "李小四",
+        "王五",
+        "赵六六",
+        "钱七",
+        "孙八",
+        "周九九",
+        "吴十",
+    ];
+    LETTER
+        .replace("{N}", names[n % names.len()])
+        .replace(
+            "{ID}",
+            &format!("43012319{:02}0101{:04}", 60 + n, 1000 + n * 7),
+        )
+        .replace("{PHONE}", &format!("139{:08}", 10_000_000 + n * 12_345))
+        .replace("{D}", &format!("2025年{}月{}日", 1 + n % 12, 1 + n % 28))
+        .replace("{M}", &format!("{}", 800 + n * 50))
+}
+
+fn item(h: &Hasher, id: String, text: &str) -> Item {
+    let shingles = h.shingles(text);
+    Item {
+        id,
+        received: day(0),
+        class: "城建拆迁".into(),
+        place: None,
+        signature: h.signature(&shingles),
+        shingles,
+        tonight: true,
+    }
+}
+
+#[test]
+fn copies_with_other_names_dates_and_numbers_cluster_and_topics_do_not() {
+    let h = Hasher::new(42, 5);
+    let mut items: Vec<Item> = (0..12)
+        .map(|n| item(&h, format!("C{n:02}"), &copy(n)))
+        .collect();
+    // Letters about the same topic, in their own words.
+    let topic = [
+        "我家在幸福路，房子被开发商拆了，安置房一直没有着落，过渡费也不给，希望政府管一管。",
+        "棚户区改造拆迁后，开发商拖欠我们的过渡费，安置协议迟迟不签，街道和开发商互相推诿。",
+        "城东区征收项目强拆民房，被征收户至今没有拿到补偿，请求依法处理。",
+        "幸福路改造项目的安置房什么时候能交付？我们租房好几年了，过渡费每月只有几百元。",
+    ];
+    for (n, t) in topic.iter().enumerate() {
+        items.push(item(&h, format!("T{n}"), t));
+    }
+    let (groups, work) = cluster::near_duplicates(&items, 0.8);
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    let mut ids: Vec<&str> = groups[0].iter().map(|&i| items[i].id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids.len(), 12);
+    assert!(ids.iter().all(|id| id.starts_with('C')));
+    // Never every pair: 16 cases have 120 pairs.
+    assert!(work.compared < 120, "{work:?}");
+    for t in &items[12..] {
+        for c in &items[..12] {
+            assert!(cluster::jaccard(&t.shingles, &c.shingles) < 0.5);
+        }
+    }
+}
+
+#[test]
+fn a_run_marks_cluster_members_and_the_summary_lists_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = (0..6)
+        .map(|n| {
+            case(
+                &format!("L{n}"),
+                "2026-03-01",
+                &format!("Q{n}"),
+                "县",
+                &copy(n),
+            )
+        })
+        .collect();
+    lines.push(case(
+        "L9",
+        "2026-03-01",
+        "Q9",
+        "县",
+        "厂里拖欠工资半年了，老板跑了。",
+    ));
+    let input = write(dir.path(), "in.jsonl", &lines);
+    let out = dir.path().join("out");
+    run(&input, &out, &dir.path().join("h.sqlite"));
+    let vs = verdicts(&out);
+    let l0 = find(&vs, "L0");
+    assert_eq!(l0["cluster"]["size"], 6);
+    assert_eq!(l0["cluster"]["kind"], "near_duplicate");
+    assert!(find(&vs, "L9").get("cluster").is_none());
+    assert!(
+        l0["ledger"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["source"] == "context" && l["target"] == "群体")
+    );
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("| ND-0001 | 近似相同的信 | 6 |"),
+        "{summary}"
+    );
+    // The same run without a store: no cluster, no history evidence.
+    let plain = dir.path().join("plain");
+    let o = triage(&[
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        plain.to_str().unwrap(),
+        "--no-state",
+        "-q",
+    ]);
+    ok(&o);
+    let vs = verdicts(&plain);
+    assert!(find(&vs, "L0").get("cluster").is_none());
+    assert!(
+        !std::fs::read_to_string(plain.join("summary.md"))
+            .unwrap()
+            .contains("聚类")
+    );
+}
+
+#[test]
+fn a_run_killed_midway_leaves_the_store_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("big.jsonl");
+    ok(&triage(&[
+        "corpus",
+        "generate",
+        "--count",
+        "4000",
+        "--out",
+        corpus.to_str().unwrap(),
+    ]));
+    let state = dir.path().join("h.sqlite");
+    // Import half first, so the store has something to lose.
+    let key = StateKey::from_bytes(KEY.as_bytes());
+    for delay in [50u64, 400, 1500] {
+        let out = dir.path().join(format!("o{delay}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+            .args([
+                "run",
+                corpus.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args(["--state", state.to_str().unwrap(), "-q"])
+            .env("TRIAGE_STATE_KEY", KEY)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        // SIGKILL.
+        let _ = child.kill();
+        let _ = child.wait();
+        let s = Store::open(&state, &key).unwrap();
+        assert!(s.integrity_ok().unwrap());
+        let n = s.stats().unwrap().cases;
+        assert!(n == 0 || n == 4000, "one transaction per run: {n}");
+    }
+    let out = dir.path().join("done");
+    run(&corpus, &out, &state);
+    let s = Store::open(&state, &key).unwrap();
+    assert_eq!(s.stats().unwrap().cases, 4000);
+}
+
+#[test]
+fn a_version_1_store_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let key = StateKey::from_bytes(KEY.as_bytes());
+    let pkey = key.petitioner("P1").unwrap();
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(store::SCHEMA_V1).unwrap();
+        c.execute(
+            "INSERT INTO meta(name, value) VALUES ('key_check', ?1)",
+            [key.check_value().to_vec()],
+        )
+        .unwrap();
+        for (id, d, lvl) in [("V1", "2025-01-01", 3), ("V2", "2025-06-01", 4)] {
+            c.execute(
+                "INSERT INTO cases VALUES (?1, ?2, ?3, '企业改制', '橙', 50, x'00')",
+                rusqlite::params![id, d, lvl],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO petitioners VALUES (?1, ?2)",
+                rusqlite::params![pkey.to_vec(), id],
+            )
+            .unwrap();
+        }
+        // Version 1 allowed a repeated link.
+        c.execute(
+            "INSERT INTO petitioners VALUES (?1, 'V1')",
+            rusqlite::params![pkey.to_vec()],
+        )
+        .unwrap();
+    }
+    let s = Store::open(&path, &key).unwrap();
+    assert_eq!(s.version().unwrap(), store::SCHEMA_VERSION);
+    let past = s.petitioner_cases(&pkey).unwrap();
+    assert_eq!(past.len(), 2);
+    assert!(
+        past.iter()
+            .any(|p| p.case_id == "V2" && p.level == Some(National))
+    );
+    assert!(s.integrity_ok().unwrap());
+    drop(s);
+    // And a run uses it: tonight's provincial visit makes a 老户.
+    let input = write(
+        dir.path(),
+        "t.jsonl",
+        &[case("T1", "2026-05-01", "P1", "省", CHAI)],
+    );
+    let out = dir.path().join("out");
+    run(&input, &out, &path);
+    assert!(rules_fired(find(&verdicts(&out), "T1")).contains(&"HX-002".to_string()));
+    // A store made with another key is refused.
+    let other = StateKey::from_bytes(b"another key 0123456789");
+    assert!(Store::open(&path, &other).is_err());
+}
+
+#[test]
+fn the_store_holds_no_ids_names_phones_or_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = [
+        (
+            "430123198001011234",
+            "张卫国",
+            "13812345678",
+            "村里的水库移民补助被村干部截留了好几年",
+        ),
+        (
+            "43012319900202567X",
+            "李秀英",
+            "13987654321",
+            "化工厂晚上偷排废水河里的鱼都死了",
+        ),
+    ];
+    let lines: Vec<String> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name, phone, text))| {
+            serde_json::json!({
+                "id": format!("S{i}"), "received": "2026-03-01", "petitioner_ids": [id, name],
+                "location": "青山镇红星村", "title": format!("{name}的来信"),
+                "text": format!("我叫{name}，电话{phone}。{text}。"),
+            })
+            .to_string()
+        })
+        .collect();
+    let input = write(dir.path(), "in.jsonl", &lines);
+    let state = dir.path().join("h.sqlite");
+    run(&input, &dir.path().join("out"), &state);
+    let mut bytes = Vec::new();
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let p = f.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("h.sqlite")
+        {
+            bytes.extend(std::fs::read(&p).unwrap());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", p.display());
+            }
+        }
+    }
+    assert!(!bytes.is_empty());
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    for (id, name, phone, text) in secrets {
+        for needle in [id, name, phone, &text[..12], "青山镇", "来信"] {
+            assert!(!contains(needle), "the store holds {needle:?}");
+        }
+    }
+    // The key is not in the database either.
+    assert!(!contains(KEY));
+}
