@@ -19,7 +19,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use tyme4rs::tyme::holiday::{LEGAL_HOLIDAY_DATA, LEGAL_HOLIDAY_NAMES};
 
-use super::periods::parse_ymd;
+use super::date::parse_ymd;
 use crate::rules::diag::{Diagnostic, Severity, Source};
 
 /// Longest run of days one entry of `rest` may cover.

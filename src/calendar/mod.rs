@@ -32,6 +32,7 @@
 //! # Ok::<(), usize>(())
 //! ```
 
+mod date;
 pub mod deadlines;
 pub mod holidays;
 pub mod lunar;
@@ -50,10 +51,10 @@ pub use periods::{Period, PeriodKind, ResolvedPeriod};
 use crate::rules::RuleSource;
 use crate::rules::diag::{Diagnostic, Source};
 
-/// The sensitive periods and deadline settings, at the root of a rule set.
-pub const PERIODS_FILE: &str = "periods.toml";
 /// Holidays and 调休 days added to the built-in table (optional).
-pub const HOLIDAYS_FILE: &str = "holidays.toml";
+pub use crate::rules::HOLIDAYS_FILE;
+/// The sensitive periods and deadline settings, at the root of a rule set.
+pub use crate::rules::PERIODS_FILE;
 
 /// Whether a rule-set file belongs to the calendar (the rule loader
 /// leaves these files to [`Calendar`]).

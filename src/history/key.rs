@@ -157,7 +157,7 @@ fn create_key_file(path: &Path) -> std::io::Result<StateKey> {
     let mut bytes = [0u8; 32];
     fill_random(&mut bytes)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::history::store::create_private_dir(dir)?;
+        crate::util::create_private_dir(dir)?;
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

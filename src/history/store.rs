@@ -215,17 +215,7 @@ fn db_err(e: rusqlite::Error) -> std::io::Error {
     std::io::Error::other(format!("历史库错误：{e}"))
 }
 
-/// Create `dir` (and its parents) with mode 0700.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-}
+pub use crate::util::create_private_dir;
 
 fn level_code(l: Option<Level>) -> Option<i64> {
     l.map(|l| l as i64)

@@ -66,12 +66,7 @@ pub(super) fn load(source: RuleSource) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut rules = Vec::new();
     let mut seen: HashMap<String, Located> = HashMap::new();
     for (i, (rel, text)) in source.files.iter().enumerate() {
-        if i == scoring_idx
-            || rel == LANGUAGE_FILE
-            || crate::calendar::is_calendar_file(rel)
-            || rel == super::HISTORY_FILE
-            || !rel.ends_with(".toml")
-        {
+        if i == scoring_idx || super::is_support_file(rel) || !rel.ends_with(".toml") {
             continue;
         }
         let src = Source {

@@ -29,6 +29,20 @@ pub const SCORING_FILE: &str = "scoring.toml";
 pub const LANGUAGE_FILE: &str = "language.toml";
 /// Name of the repeat-rule file (read by `history`, not as `[[rule]]`s).
 pub const HISTORY_FILE: &str = "history.toml";
+/// The sensitive-period file of a rule set (read by the calendar).
+pub const PERIODS_FILE: &str = "periods.toml";
+/// The holiday and 调休 file of a rule set (read by the calendar).
+pub const HOLIDAYS_FILE: &str = "holidays.toml";
+
+/// Whether `rel` is a file of the rule set that is not a `[[rule]]` file
+/// (scoring, language, calendar and history files are read by their own loaders).
+pub fn is_support_file(rel: &str) -> bool {
+    rel == SCORING_FILE
+        || rel == LANGUAGE_FILE
+        || rel == PERIODS_FILE
+        || rel == HOLIDAYS_FILE
+        || rel == HISTORY_FILE
+}
 /// Path of the user dictionary inside a rule set.
 pub const USER_DICT_FILE: &str = "dict/user.dict";
 

@@ -8,6 +8,6 @@ pub mod ioerr;
 pub mod mask;
 pub mod rng;
 
-pub use atomic::{OutputSet, Spool, write_atomic};
+pub use atomic::{OutputSet, Spool, create_private_dir, write_atomic};
 pub use mask::{excerpt, mask};
 pub use rng::Rng;
