@@ -229,6 +229,13 @@ pub struct Verdict {
     /// the case belongs to (runs with a history store only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterRef>,
+    /// Sensitive periods whose window holds the received date.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<PeriodHit>,
+    /// Handling-deadline flags (临期, 超期, 办结后再访): a service signal for
+    /// 督办, kept apart from the citizen-risk signals.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub supervision: Vec<SupervisionFlag>,
 }
 
 impl Verdict {
@@ -260,6 +267,8 @@ impl Verdict {
             negated: Vec::new(),
             notes: case.notes.clone(),
             cluster: None,
+            periods: Vec::new(),
+            supervision: Vec::new(),
         }
     }
 
@@ -272,4 +281,33 @@ impl Verdict {
             .then(a.received.cmp(&b.received))
             .then_with(|| a.id.cmp(&b.id))
     }
+}
+
+/// A sensitive period whose window holds the case's received date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodHit {
+    /// Period name (国庆, 春节 …).
+    pub name: String,
+    /// First and last day of the period.
+    pub start: NaiveDate,
+    /// Last day.
+    pub end: NaiveDate,
+    /// Where the received date stands: 国庆前 3 天（2026-10-01）.
+    pub relation: String,
+    /// Points given to the 敏感期 signal.
+    pub points: f64,
+}
+
+/// A handling-deadline flag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupervisionFlag {
+    /// 临期, 超期 or 办结后再访.
+    pub flag: String,
+    /// The clock (受理期限, 办理期限 …), empty for 办结后再访.
+    pub clock: String,
+    /// Its last day, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<NaiveDate>,
+    /// How it was counted, in Chinese.
+    pub note: String,
 }

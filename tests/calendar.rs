@@ -1081,6 +1081,7 @@ fn text_naming_a_period_as_the_time_of_an_action() {
         title: None,
         text: text.into(),
         notes: Vec::new(),
+        handling: Default::default(),
     };
     let points = |text: &str| {
         let v = e.triage(&case(text));

@@ -128,6 +128,7 @@ fn case(text: &str, persons: Option<u32>, level: Option<Level>) -> Case {
         title: None,
         text: text.into(),
         notes: Vec::new(),
+        handling: Default::default(),
     }
 }
 

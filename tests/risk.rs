@@ -33,6 +33,7 @@ fn case(text: &str) -> Case {
         title: None,
         text: text.into(),
         notes: Vec::new(),
+        handling: Default::default(),
     }
 }
 

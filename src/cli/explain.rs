@@ -62,6 +62,7 @@ pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
             title: a.title,
             text,
             notes: Vec::new(),
+            handling: Default::default(),
         }
     } else if let (Some(input), Some(id)) = (&a.input, &a.id) {
         find_case(input, id, a.encoding)?

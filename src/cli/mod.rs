@@ -198,3 +198,45 @@ pub(crate) fn engine_for(dir: Option<&Path>) -> Result<Engine> {
         other => load_engine(other),
     }
 }
+
+/// `--as-of`: a date as records write it (2026-12-01, 2026/12/1, 2026年12月1日).
+pub(crate) fn parse_as_of(s: &str) -> std::result::Result<chrono::NaiveDate, String> {
+    petition_triage::input::case::parse_date(s)
+        .ok_or_else(|| format!("无法识别的日期“{s}”，应为 2026-12-01 这样的格式"))
+}
+
+/// The calendar of a rule set; its files' errors refuse the run (exit 1).
+pub(crate) fn load_calendar(
+    source: &petition_triage::RuleSource,
+) -> Result<petition_triage::calendar::Calendar> {
+    petition_triage::calendar::Calendar::from_source(source).map_err(|d| {
+        for x in &d {
+            eprint!("{}", x.render());
+        }
+        anyhow::Error::new(Exit(1))
+    })
+}
+
+/// The summary's first lines: the date judged at and the period in force.
+pub(crate) fn period_preamble(
+    calendar: &petition_triage::calendar::Calendar,
+    as_of: chrono::NaiveDate,
+) -> String {
+    let hits = calendar.in_force(as_of);
+    let periods = if hits.is_empty() {
+        "不在任何敏感时段的预警窗口内".to_string()
+    } else {
+        hits.iter()
+            .map(|h| {
+                format!(
+                    "{}，预警窗口 {} 至 {}",
+                    h.explain(),
+                    h.period.window_start,
+                    h.period.window_end
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("；")
+    };
+    format!("研判日期 {as_of}：{periods}。")
+}

@@ -9,6 +9,7 @@ use petition_triage::history::{HistoryContext, Mode};
 use petition_triage::input::{CaseReader, EncodingChoice, Format, WORKBOOK_MESSAGE, is_workbook};
 use petition_triage::run::PassThrough;
 use petition_triage::run::batch::{self, BatchOptions};
+use petition_triage::run::calendar::CalendarContext;
 use petition_triage::sink::{Counts, Manifest, ManifestSink, OUTPUT_FILES, ProfileSink, Sink};
 use petition_triage::util::OutputSet;
 use petition_triage::util::ioerr;
@@ -47,6 +48,9 @@ pub(crate) struct RunArgs {
     /// 记录每条规则的耗时和命中，写入 profile.md（运行会稍慢）。
     #[arg(long)]
     profile: bool,
+    /// 研判日期（默认今天）：按这一天判断敏感时段和办理期限，结果可重现。
+    #[arg(long, value_parser = parse_as_of)]
+    as_of: Option<chrono::NaiveDate>,
     #[command(flatten)]
     state: StateArgs,
 }
@@ -87,6 +91,8 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         top: a.top,
     };
     let rules = engine.rules();
+    let as_of = a.as_of.unwrap_or_else(|| started.date_naive());
+    let calendar = load_calendar(&rules.source)?;
     let manifest = Manifest {
         program: format!("triage {}", env!("CARGO_PKG_VERSION")),
         rules_origin: rules.source.origin.clone(),
@@ -96,11 +102,12 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         counts: Counts::default(),
         threads: rayon::current_num_threads(),
         masked: a.mask,
+        as_of: as_of.to_string(),
         started: started.to_rfc3339(),
         finished: String::new(),
         outputs: Vec::new(),
     };
-    let mut sinks = batch::default_sinks(&dir, a.top)?;
+    let mut sinks = batch::default_sinks_with(&dir, a.top, period_preamble(&calendar, as_of))?;
     if a.profile {
         sinks.push(Box::new(ProfileSink::new(&engine, &dir)));
     }
@@ -129,7 +136,8 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         Some(h) => h,
         None => &mut pass,
     };
-    let result = batch::run_into(&engine, &a.inputs, &opts, context, &mut sinks, |n| {
+    let mut context = CalendarContext::new(&engine, &calendar, as_of, context);
+    let result = batch::run_into(&engine, &a.inputs, &opts, &mut context, &mut sinks, |n| {
         if let Some(b) = &bar {
             b.set_position(n);
         }

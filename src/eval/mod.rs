@@ -361,10 +361,16 @@ fn tier_rank(t: &str) -> usize {
 /// Triage every case of the corpus.
 pub fn predict(engine: &Engine, corpus: &Corpus) -> Vec<Verdict> {
     use rayon::prelude::*;
+    // As a run judges them: with the rule set's calendar, at today's date.
+    let calendar = crate::calendar::Calendar::from_source(&engine.rules().source).ok();
+    let today = chrono::Local::now().date_naive();
     corpus
         .cases
         .par_iter()
-        .map(|c| engine.triage(&c.case))
+        .map(|c| match &calendar {
+            Some(cal) => crate::run::calendar::triage_dated(engine, cal, today, &c.case),
+            None => engine.triage(&c.case),
+        })
         .collect()
 }
 

@@ -106,10 +106,13 @@ fn capacity(engine: &Engine, corpus: &Corpus, k: f64) -> ([u32; 4], String) {
     let rules = engine.rules();
     let t = rules.scoring.tiers;
     let base = [t.red, t.orange, t.yellow, t.blue].map(|x| x.round() as u32);
+    // As a run judges them: with the rule set's calendar, at today's date.
+    let calendar = crate::calendar::Calendar::from_source(&rules.source).ok();
+    let today = chrono::Local::now().date_naive();
     let findings: Vec<crate::matcher::Findings> = corpus
         .cases
         .par_iter()
-        .map(|c| engine.findings(&c.case))
+        .map(|c| crate::run::calendar::dated_findings(engine, calendar.as_ref(), today, &c.case))
         .collect();
     let nights: BTreeSet<_> = corpus.cases.iter().map(|c| c.case.received).collect();
     let nights = nights.len().max(1) as f64;

@@ -585,6 +585,7 @@ impl Context for HistoryContext {
                         title: None,
                         text: String::new(),
                         notes: Vec::new(),
+                        handling: Default::default(),
                     }),
                     hits: Vec::new(),
                     extra: Vec::new(),

@@ -39,6 +39,34 @@ pub struct Case {
     /// case is kept; see [`FieldNote`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<FieldNote>,
+    /// Where the case stands in its handling (受理, 办理状态, 办结, 答复),
+    /// when the record says: the statutory deadline clocks read these.
+    #[serde(skip_serializing_if = "Handling::is_empty")]
+    pub handling: Handling,
+}
+
+/// The handling fields of a record (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Handling {
+    /// 受理日期.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<NaiveDate>,
+    /// 办理状态 as written (待受理 / 办理中 / 已延期 / 已办结 …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// 办结日期.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<NaiveDate>,
+    /// 答复日期.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replied: Option<NaiveDate>,
+}
+
+impl Handling {
+    /// Whether the record said nothing about its handling.
+    pub fn is_empty(&self) -> bool {
+        self == &Handling::default()
+    }
 }
 
 /// What happened to an optional field that was not in the expected form.
@@ -164,7 +192,7 @@ impl Level {
 }
 
 /// Canonical field names, as used in JSON and in the documentation.
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 13] = [
     "id",
     "received",
     "channel",
@@ -174,6 +202,10 @@ pub const FIELDS: [&str; 9] = [
     "location",
     "title",
     "text",
+    "accepted",
+    "status",
+    "closed",
+    "replied",
 ];
 
 /// Fields every record must have.
@@ -201,10 +233,13 @@ pub fn accepted_names(field: &str) -> &'static [&'static str] {
             "信访日期",
             "来信日期",
             "来访日期",
-            "受理日期",
             "日期",
             "收件日期",
         ],
+        "accepted" => &["accepted", "受理日期", "受理时间"],
+        "status" => &["status", "办理状态", "处理状态", "状态", "办理情况"],
+        "closed" => &["closed", "办结日期", "办结时间", "结案日期"],
+        "replied" => &["replied", "答复日期", "答复时间", "回复日期", "告知日期"],
         "channel" => &["channel", "渠道", "信访形式", "信访方式", "来源", "形式"],
         "petitioner_ids" => &[
             "petitioner_ids",
@@ -265,6 +300,10 @@ pub fn field_label(field: &str) -> &'static str {
         "location" => "地点",
         "title" => "标题",
         "text" => "内容",
+        "accepted" => "受理日期",
+        "status" => "办理状态",
+        "closed" => "办结日期",
+        "replied" => "答复日期",
         _ => "未知字段",
     }
 }
@@ -280,7 +319,11 @@ pub fn canonical_field(name: &str) -> Option<&'static str> {
         "id" | "case_id" | "编号" | "案件编号" | "信访编号" | "登记编号" | "信访件编号"
         | "序号" => "id",
         "received" | "date" | "登记日期" | "登记时间" | "信访日期" | "来信日期" | "来访日期"
-        | "受理日期" | "日期" | "收件日期" => "received",
+        | "日期" | "收件日期" => "received",
+        "accepted" | "受理日期" | "受理时间" => "accepted",
+        "status" | "办理状态" | "处理状态" | "状态" | "办理情况" => "status",
+        "closed" | "办结日期" | "办结时间" | "结案日期" => "closed",
+        "replied" | "答复日期" | "答复时间" | "回复日期" | "告知日期" => "replied",
         "channel" | "渠道" | "信访形式" | "信访方式" | "来源" | "形式" => "channel",
         "petitioner_ids"
         | "petitioner_id"
@@ -329,7 +372,7 @@ impl Case {
     where
         I: IntoIterator<Item = (&'a str, FieldValue)>,
     {
-        let mut slots: [Option<FieldValue>; 9] = Default::default();
+        let mut slots: [Option<FieldValue>; 13] = Default::default();
         let mut notes = Vec::new();
         for (key, value) in fields {
             let Some(canon) = canonical_field(key) else {
@@ -389,10 +432,40 @@ impl Case {
             location,
             title,
             text,
+            accepted,
+            status,
+            closed,
+            replied,
         ] = slots;
         let id = id
             .map(FieldValue::into_scalar)
             .ok_or_else(|| FieldError("缺少必填字段 id（编号）".into()))?;
+        // An optional date that cannot be read is unknown, with a note.
+        let mut optional_date = |field: &'static str, v: Option<FieldValue>| {
+            let v = v.map(FieldValue::into_scalar)?;
+            let d = parse_date(&v);
+            if d.is_none() {
+                notes.push(FieldNote::new(
+                    field,
+                    NoteAction::Unknown,
+                    format!("{}无法识别，按未知处理", field_label(field)),
+                ));
+            }
+            d
+        };
+        let handling = Handling {
+            accepted: optional_date("accepted", accepted),
+            status: status
+                .map(FieldValue::into_scalar)
+                .map(|s| s.trim().to_string()),
+            closed: optional_date("closed", closed),
+            replied: optional_date("replied", replied),
+        };
+        // A record with only a 受理日期 is dated by it.
+        let received = match received {
+            Some(r) => Some(r),
+            None => handling.accepted.map(|d| FieldValue::Scalar(d.to_string())),
+        };
         let received = received
             .map(FieldValue::into_scalar)
             .ok_or_else(|| FieldError("缺少必填字段 received（登记日期）".into()))?;
@@ -466,6 +539,7 @@ impl Case {
             title: title.map(FieldValue::into_scalar),
             text,
             notes,
+            handling,
         })
     }
 
@@ -482,6 +556,7 @@ impl Case {
             title: None,
             text: text.into(),
             notes: Vec::new(),
+            handling: Default::default(),
         }
     }
 }

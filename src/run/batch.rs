@@ -95,10 +95,19 @@ pub fn run(
 /// field notes, the summary (which reads the list's tally and the number
 /// of notes) and the rejects (which append the list's repeated ids).
 pub fn default_sinks(out: &Path, top: usize) -> std::io::Result<Vec<Box<dyn Sink>>> {
+    default_sinks_with(out, top, String::new())
+}
+
+/// [`default_sinks`] with lines for the top of the summary.
+pub fn default_sinks_with(
+    out: &Path,
+    top: usize,
+    preamble: String,
+) -> std::io::Result<Vec<Box<dyn Sink>>> {
     Ok(vec![
         Box::new(ListSink::new(out, top)),
         Box::new(NotesSink::new(out)),
-        Box::new(SummarySink::new(out)),
+        Box::new(SummarySink::with_preamble(out, preamble)),
         Box::new(RejectSink::new(out)?),
     ])
 }

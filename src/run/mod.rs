@@ -18,6 +18,7 @@
 //! score, sink); only the command line stands above it.
 
 pub mod batch;
+pub mod calendar;
 
 use rayon::prelude::*;
 

@@ -35,7 +35,7 @@ pub fn jsonl(verdicts: &[Verdict]) -> serde_json::Result<Vec<u8>> {
 }
 
 /// Column headers of the CSV list.
-pub const CSV_HEADERS: [&str; 19] = [
+pub const CSV_HEADERS: [&str; 21] = [
     "排名",
     "预警等级",
     "危机",
@@ -54,6 +54,8 @@ pub const CSV_HEADERS: [&str; 19] = [
     "源头",
     "风险信号",
     "命中依据",
+    "敏感期",
+    "督办",
     "建议去向",
 ];
 
@@ -76,7 +78,7 @@ pub fn csv_row(v: &Verdict) -> csv::Result<Vec<u8>> {
 /// Encodes list rows as CSV, reusing its buffers from row to row.
 pub struct CsvEncoder {
     w: csv_core::Writer,
-    fields: [String; 8],
+    fields: [String; 10],
 }
 
 impl std::fmt::Debug for CsvEncoder {
@@ -114,6 +116,8 @@ impl CsvEncoder {
             sources,
             signals,
             evidence,
+            periods,
+            supervision,
         ] = &mut self.fields;
         for f in [
             &mut *risk,
@@ -122,6 +126,8 @@ impl CsvEncoder {
             &mut *ids,
             &mut *secondary,
             &mut *sources,
+            &mut *periods,
+            &mut *supervision,
         ] {
             f.clear();
         }
@@ -163,6 +169,21 @@ impl CsvEncoder {
                 last = Some(&m.text);
             }
         }
+        for (i, p) in v.periods.iter().enumerate() {
+            if i > 0 {
+                periods.push('；');
+            }
+            periods.push_str(&p.relation);
+        }
+        for (i, f) in v.supervision.iter().enumerate() {
+            if i > 0 {
+                supervision.push('；');
+            }
+            supervision.push_str(&f.flag);
+            if let Some(d) = f.due {
+                let _ = write!(supervision, "（{} {d}）", f.clock);
+            }
+        }
         let record = [
             v.tier.name(),
             if v.crisis { "是" } else { "" },
@@ -181,6 +202,8 @@ impl CsvEncoder {
             sources,
             signals,
             evidence,
+            periods,
+            supervision,
             &v.route,
         ];
         for (i, field) in record.iter().enumerate() {

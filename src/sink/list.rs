@@ -35,6 +35,7 @@ struct Key {
     class: u8,
     warned: bool,
     crisis: bool,
+    supervised: bool,
 }
 
 /// Encoded rows kept in memory before they go to a spill file.
@@ -85,6 +86,7 @@ impl Block {
                 .unwrap_or(classes.len().saturating_sub(1)) as u8,
             warned: v.warned,
             crisis: v.crisis,
+            supervised: !v.supervision.is_empty(),
         });
         self.ids.push_str(&v.id);
         Ok(())
@@ -300,6 +302,7 @@ impl ListBuilder {
             let k = &keys[i as usize];
             tally.tiers[usize::from(k.tier).min(4)] += 1;
             tally.crisis += u64::from(k.crisis);
+            tally.supervised += u64::from(k.supervised);
             let class = classes
                 .get(usize::from(k.class))
                 .cloned()
@@ -329,6 +332,19 @@ impl ListBuilder {
             if tally.top.len() < top {
                 tally.top.push(row);
             }
+        }
+        // Cases flagged for 督办 (deadlines), wherever they stand in the list.
+        for &i in &order {
+            if tally.supervised_rows.len() >= sink::MAX_CRISIS_ROWS {
+                break;
+            }
+            let k = &keys[i as usize];
+            if !k.supervised {
+                continue;
+            }
+            let json = reader.read_at(k.off, k.json_len as usize, &mut buf)?;
+            let value: serde_json::Value = serde_json::from_slice(json)?;
+            tally.supervised_rows.push(sink::TopRow::from_json(&value));
         }
         drop(reader);
 
@@ -486,6 +502,7 @@ mod tests {
             title: Some(format!("标题{i}")),
             text: String::new(),
             notes: Vec::new(),
+            handling: Default::default(),
         };
         let mut v = Verdict::for_case(&case);
         v.risk = (i * 37) % 101;

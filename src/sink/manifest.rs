@@ -27,6 +27,9 @@ pub struct Manifest {
     pub threads: usize,
     /// Whether ids and phone numbers were masked.
     pub masked: bool,
+    /// The date the run is judged at (`--as-of`; sensitive periods and
+    /// handling deadlines).
+    pub as_of: String,
     /// Start time (local, RFC 3339).
     pub started: String,
     /// End time.

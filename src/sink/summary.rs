@@ -35,6 +35,10 @@ pub struct Tally {
     pub crisis: u64,
     /// The crisis cases (up to [`MAX_CRISIS_ROWS`]), in list order.
     pub crisis_rows: Vec<TopRow>,
+    /// Cases with a handling-deadline flag (督办).
+    pub supervised: u64,
+    /// Those cases (up to [`MAX_CRISIS_ROWS`]), in list order.
+    pub supervised_rows: Vec<TopRow>,
     /// Per primary class: (cases, warned cases).
     pub classes: std::collections::BTreeMap<String, (u64, u64)>,
     /// The highest-risk cases, in list order.
@@ -62,6 +66,8 @@ pub struct TopRow {
     pub crisis_reason: String,
     /// Route (the crisis route first for a crisis case).
     pub route: String,
+    /// Handling-deadline flags with their clocks (临期（办理期限 2026-08-03）).
+    pub supervision: Vec<String>,
 }
 
 impl TopRow {
@@ -85,6 +91,23 @@ impl TopRow {
             crisis: v["crisis"].as_bool().unwrap_or(false),
             crisis_reason: s("crisis_reason"),
             route: s("route"),
+            supervision: v["supervision"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|x| {
+                            let flag = x["flag"].as_str().unwrap_or_default();
+                            match x["due"].as_str() {
+                                Some(d) => format!(
+                                    "{flag}（{} {d}）",
+                                    x["clock"].as_str().unwrap_or_default()
+                                ),
+                                None => flag.to_string(),
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -145,6 +168,29 @@ pub fn summary_with_notes(
                 s,
                 "\n另有 {} 件危机案件，见 warnings.csv（危机 = 是，排在最前）。",
                 tally.crisis as usize - tally.crisis_rows.len()
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if tally.supervised > 0 {
+        let _ = writeln!(
+            s,
+            "## 督办：办理期限 {} 件（临期、超期、办结后再访；不计入风险分）\n",
+            tally.supervised
+        );
+        let _ = writeln!(
+            s,
+            "| 编号 | 登记日期 | 主类别 | 等级 | 期限 |\n|---|---|---|---|---|"
+        );
+        for v in &tally.supervised_rows {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                cell(&v.id),
+                v.received,
+                v.class,
+                v.tier,
+                cell(&v.supervision.join("；"))
             );
         }
         let _ = writeln!(s);
@@ -222,6 +268,7 @@ pub fn summary_with_notes(
 pub struct SummarySink {
     path: PathBuf,
     classes: Vec<(String, Option<Family>)>,
+    preamble: String,
 }
 
 impl SummarySink {
@@ -230,6 +277,16 @@ impl SummarySink {
         SummarySink {
             path: dir.join("summary.md"),
             classes: Vec::new(),
+            preamble: String::new(),
+        }
+    }
+
+    /// Lines shown right under the title (the date the run is judged at
+    /// and the sensitive period in force).
+    pub fn with_preamble(dir: &Path, preamble: String) -> SummarySink {
+        SummarySink {
+            preamble,
+            ..SummarySink::new(dir)
         }
     }
 }
@@ -252,6 +309,10 @@ impl Sink for SummarySink {
 
     fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
         let mut text = summary_with_notes(&end.tally, end.counts, end.notes, &self.classes);
+        if !self.preamble.is_empty() {
+            let title_end = text.find("\n\n").map_or(0, |i| i + 2);
+            text.insert_str(title_end, &format!("{}\n\n", self.preamble.trim_end()));
+        }
         text.push_str(&clusters_markdown(&end.clusters));
         crate::util::write_atomic(&self.path, text.as_bytes())
             .map_err(|e| super::write_error(&self.path, e))?;
