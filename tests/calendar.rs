@@ -1099,3 +1099,102 @@ fn text_naming_a_period_as_the_time_of_an_action() {
     // A greeting is not an action.
     assert_eq!(points("祝领导国庆节快乐，感谢你们解决了我家的问题。"), 0.0);
 }
+
+/// A run pinned with `--as-of`: the handling clock at its edges (day 60 is
+/// still in time, day 61 overdue), a last day on a rest day moved to the
+/// next working day, a sensitive-period window by received date, the same
+/// outputs when run twice with the same date, and the date in the manifest.
+#[test]
+fn run_with_as_of_reads_deadlines_and_periods() {
+    let bin = env!("CARGO_BIN_EXE_triage");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("c.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            // Accepted 2026-06-02: 60 days end 2026-08-01, a Saturday → 2026-08-03.
+            "{\"id\":\"D1\",\"received\":\"2026-06-01\",\"text\":\"工资拖欠半年。\",\"受理日期\":\"2026-06-02\",\"办理状态\":\"办理中\"}\n",
+            // Accepted 2026-05-01: due 2026-06-30 (a Tuesday).
+            "{\"id\":\"D2\",\"received\":\"2026-04-30\",\"text\":\"工资拖欠半年。\",\"受理日期\":\"2026-05-01\",\"办理状态\":\"办理中\"}\n",
+            // Received three days before 国庆.
+            "{\"id\":\"P1\",\"received\":\"2026-09-28\",\"text\":\"村里的房子被强拆了，补偿款一分没给。\"}\n",
+            // Came back after the case was closed.
+            "{\"id\":\"R1\",\"received\":\"2026-11-20\",\"text\":\"上次反映的事又来了。\",\"办结日期\":\"2026-09-01\",\"办理状态\":\"已办结\"}\n",
+        ),
+    )
+    .unwrap();
+    let run = |as_of: &str, out: &str| {
+        let out = dir.path().join(out);
+        let o = std::process::Command::new(bin)
+            .arg("run")
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .args(["--as-of", as_of])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let verdicts = |out: &std::path::Path| -> std::collections::HashMap<String, serde_json::Value> {
+        std::fs::read_to_string(out.join("warnings.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["id"].as_str().unwrap().to_string(), v)
+            })
+            .collect()
+    };
+    let flags = |v: &serde_json::Value| -> Vec<String> {
+        v["supervision"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| f["flag"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Day 60 of D2 (2026-06-30): still in time, due today → 临期.
+    let a = verdicts(&run("2026-06-30", "a"));
+    assert_eq!(flags(&a["D2"]), ["临期"], "{}", a["D2"]);
+    // Day 61: overdue.
+    let b = verdicts(&run("2026-07-01", "b"));
+    assert_eq!(flags(&b["D2"]), ["超期"]);
+    assert_eq!(b["D2"]["supervision"][0]["due"], "2026-06-30");
+    // D1's last day falls on a Saturday: due the next Monday.
+    let c = verdicts(&run("2026-08-01", "c"));
+    assert_eq!(c["D1"]["supervision"][0]["due"], "2026-08-03");
+    assert_eq!(flags(&c["D1"]), ["临期"]);
+    // The received date in 国庆's window gives 敏感期 points with the dates.
+    let p = &c["P1"];
+    assert_eq!(p["periods"][0]["name"], "国庆");
+    assert_eq!(p["periods"][0]["start"], "2026-10-01");
+    assert!(
+        p["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["signal"] == "敏感期"),
+        "{p}"
+    );
+    assert!(flags(&c["R1"]).contains(&"办结后再访".to_string()));
+    // The same date gives the same outputs; the manifest records it.
+    let c2 = run("2026-08-01", "c2");
+    for f in ["warnings.jsonl", "warnings.csv", "summary.md"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("c").join(f)).unwrap(),
+            std::fs::read(c2.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let manifest = std::fs::read_to_string(c2.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"as_of\": \"2026-08-01\""), "{manifest}");
+    let summary = std::fs::read_to_string(c2.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("研判日期 2026-08-01") && summary.contains("八一"),
+        "{summary}"
+    );
+    assert!(summary.contains("## 督办"), "{summary}");
+}
