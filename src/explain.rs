@@ -72,6 +72,16 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
         let _ = writeln!(s, "建议去向：{}", v.route);
     }
 
+    for p in &v.periods {
+        let _ = writeln!(
+            s,
+            "敏感时段：{}（{} 至 {}），敏感期 +{}",
+            p.relation, p.start, p.end, p.points
+        );
+    }
+    for f in &v.supervision {
+        let _ = writeln!(s, "督办：{}  {}", f.flag, f.note);
+    }
     let _ = writeln!(
         s,
         "\n类别分（达到 {} 分才归类）：",
@@ -173,7 +183,7 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
             LedgerSource::Bound => "总分界限".to_string(),
             LedgerSource::Crisis => "危机标记".to_string(),
             LedgerSource::Floor => format!("等级下限 {}", l.item),
-            LedgerSource::Context => format!("历史/聚类 {} → {}", l.item, l.target),
+            LedgerSource::Context => format!("历史、聚类或日历 {} → {}", l.item, l.target),
         };
         let _ = writeln!(s, "  {:>6}  {what}  {}", pts(l.points), l.note);
     }

@@ -37,6 +37,9 @@ pub(crate) struct ExplainArgs {
     /// 在输出中遮蔽身份证号和手机号。
     #[arg(long)]
     mask: bool,
+    /// 研判日期（默认今天）：按这一天判断敏感时段和办理期限。
+    #[arg(long, value_parser = parse_as_of)]
+    as_of: Option<chrono::NaiveDate>,
     #[command(flatten)]
     state: StateArgs,
 }
@@ -53,7 +56,7 @@ pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
     let case = if let Some(text) = a.text {
         Case {
             id: "命令行".into(),
-            received: chrono::Local::now().date_naive(),
+            received: a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
             channel: None,
             petitioner_ids: Vec::new(),
             persons: None,
@@ -69,7 +72,9 @@ pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
     } else {
         bail!("请给出 --text \"案件内容\"，或 --input 文件 --id 编号，或 --rule 规则编号");
     };
-    let mut v = engine.triage(&case);
+    let as_of = a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let calendar = load_calendar(&engine.rules().source)?;
+    let mut v = petition_triage::run::calendar::triage_dated(&engine, &calendar, as_of, &case);
     let mut shown = case.clone();
     if a.mask {
         sink::mask_verdict(&mut v);
