@@ -44,6 +44,8 @@ pub struct CalendarContext<'a> {
     signal: Option<usize>,
     /// Ids of the text rules that score the signal.
     signal_rules: Vec<String>,
+    /// Periods in force by received date (a night's cases share a few dates).
+    in_force: std::collections::HashMap<NaiveDate, Vec<crate::calendar::Hit>>,
     inner: &'a mut dyn Context,
 }
 
@@ -73,6 +75,7 @@ impl<'a> CalendarContext<'a> {
             as_of,
             signal,
             signal_rules,
+            in_force: std::collections::HashMap::new(),
             inner,
         }
     }
@@ -96,8 +99,10 @@ impl<'a> CalendarContext<'a> {
 
 /// Apply the calendar to one case's findings: `signal_rules` are the
 /// text rules of the signal, `named` resolves a period named in the text.
+#[allow(clippy::too_many_arguments)]
 fn apply(
     calendar: &Calendar,
+    in_force: &[crate::calendar::Hit],
     as_of: NaiveDate,
     signal: Option<usize>,
     signal_rules: &[String],
@@ -106,7 +111,7 @@ fn apply(
     findings: &mut Findings,
 ) {
     if let Some(s) = signal {
-        for hit in calendar.in_force(case.received) {
+        for hit in in_force {
             let p = &hit.period;
             let relation = hit.explain();
             findings.extra.push(SignalHit {
@@ -174,10 +179,15 @@ fn apply(
 
 impl Context for CalendarContext<'_> {
     fn case(&mut self, case: &Case, findings: &mut Findings) {
+        let calendar = self.calendar;
+        self.in_force
+            .entry(case.received)
+            .or_insert_with(|| calendar.in_force(case.received));
         let this = &*self;
         let named = |w: &str, from: NaiveDate| this.next_named(w, from);
         apply(
             this.calendar,
+            &this.in_force[&case.received],
             this.as_of,
             this.signal,
             &this.signal_rules,
