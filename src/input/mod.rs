@@ -9,6 +9,7 @@
 
 pub mod case;
 pub mod reader;
+pub mod values;
 
 pub use case::Case;
 pub use reader::*;
