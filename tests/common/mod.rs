@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bin;
+
 use petition_triage::{Diagnostic, Engine, RuleSet, RuleSource};
 
 /// The default scoring, language and dictionary files plus `files`
