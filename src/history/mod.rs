@@ -23,6 +23,7 @@
 //! earlier case ids, never their text.
 
 pub mod key;
+pub mod live;
 pub mod rules;
 pub mod store;
 

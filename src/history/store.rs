@@ -10,7 +10,7 @@
 //! a phone number or any text. Deleted rows are overwritten
 //! (`secure_delete`), so forgetting a person leaves nothing behind.
 //!
-//! Schema (version 2):
+//! Schema (version 3):
 //!
 //! ```sql
 //! meta(name PRIMARY KEY, value)                      -- the key check value
@@ -19,11 +19,18 @@
 //! petitioners(pkey, case_id, received, level, class, tier,
 //!             PRIMARY KEY (pkey, case_id))           -- one range scan per person
 //! sketches(case_id PRIMARY KEY, received, sketch)    -- the cluster window only
+//! follows(source PRIMARY KEY, fingerprint, fingerprint_len,
+//!         offset, line)                             -- read positions of followed files
 //! ```
 //!
 //! Version 1 had no `place`, no `sketches`, and `petitioners` held only
-//! (pkey, case_id) without a primary key; [`Store::open`] migrates it in
-//! one transaction.
+//! (pkey, case_id) without a primary key; version 2 had no `follows`.
+//! [`Store::open`] migrates either in one transaction.
+//!
+//! `follows` holds, per file that `triage stream --follow` reads, the
+//! keyed hash of its first bytes (how the file is recognised) and the
+//! byte offset and line number after the last case recorded; it is
+//! written in the same transaction as those cases ([`Store::upsert_at`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,7 +44,7 @@ use crate::rules::Tier;
 use super::key::StateKey;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The schema of version 1, as earlier builds created it (kept for the
 /// migration and its test).
@@ -57,7 +64,8 @@ CREATE INDEX petitioners_by_key ON petitioners(pkey);
 PRAGMA user_version = 1;
 ";
 
-const SCHEMA_V2: &str = "
+/// The schema of version 2 (kept for the migration and its test).
+pub const SCHEMA_V2: &str = "
 CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE cases (
     case_id TEXT PRIMARY KEY,
@@ -115,6 +123,34 @@ CREATE TABLE sketches (
 CREATE INDEX sketches_by_received ON sketches(received);
 PRAGMA user_version = 2;
 ";
+
+const MIGRATE_2_TO_3: &str = "
+CREATE TABLE follows (
+    source TEXT PRIMARY KEY,
+    fingerprint BLOB NOT NULL,
+    fingerprint_len INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    line INTEGER NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 3;
+";
+
+/// Where the reading of a followed file stands: the file is the one
+/// whose first `fingerprint_len` bytes have the keyed hash `fingerprint`;
+/// everything before byte `offset` (line `line`) has been recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// The followed path, as given.
+    pub source: String,
+    /// Keyed hash of the file's first `fingerprint_len` bytes.
+    pub fingerprint: [u8; 32],
+    /// How many bytes the fingerprint covers.
+    pub fingerprint_len: u64,
+    /// Byte offset after the last line recorded.
+    pub offset: u64,
+    /// Lines read up to `offset`.
+    pub line: u64,
+}
 
 /// What the store keeps of one case.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,6 +239,8 @@ pub enum Upsert {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// A read position to write in the next upsert's transaction.
+    position: Option<Position>,
 }
 
 impl std::fmt::Debug for Store {
@@ -261,6 +299,22 @@ fn sketch_of(b: Option<Vec<u8>>) -> Option<Vec<u32>> {
     })
 }
 
+fn put_position(tx: &rusqlite::Transaction<'_>, p: &Position) -> std::io::Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO follows(source, fingerprint, fingerprint_len, offset, line)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            p.source,
+            p.fingerprint.to_vec(),
+            p.fingerprint_len as i64,
+            p.offset as i64,
+            p.line as i64
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
 impl Store {
     /// Open (or create) the store at `path`, migrating an older schema,
     /// and check that `key` is the key it was made with.
@@ -290,6 +344,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            position: None,
         };
         store.migrate()?;
         store.check_key(key)?;
@@ -318,8 +373,13 @@ impl Store {
         }
         let tx = self.conn.transaction().map_err(db_err)?;
         match v {
-            0 => tx.execute_batch(SCHEMA_V2).map_err(db_err)?,
-            1 => tx.execute_batch(MIGRATE_1_TO_2).map_err(db_err)?,
+            0 => tx
+                .execute_batch(&format!("{SCHEMA_V2}{MIGRATE_2_TO_3}"))
+                .map_err(db_err)?,
+            1 => tx
+                .execute_batch(&format!("{MIGRATE_1_TO_2}{MIGRATE_2_TO_3}"))
+                .map_err(db_err)?,
+            2 => tx.execute_batch(MIGRATE_2_TO_3).map_err(db_err)?,
             _ => {}
         }
         tx.commit().map_err(db_err)
@@ -474,8 +534,55 @@ impl Store {
                 out.push(what);
             }
         }
+        if let Some(p) = self.position.take() {
+            put_position(&tx, &p)?;
+        }
         tx.commit().map_err(db_err)?;
         Ok(out)
+    }
+
+    /// [`Store::upsert`] with the read position of a followed file,
+    /// written in the same transaction as the records: after a crash the
+    /// store holds both or neither.
+    pub fn upsert_at(
+        &mut self,
+        records: &[Record],
+        position: Option<&Position>,
+    ) -> std::io::Result<Vec<Upsert>> {
+        self.position = position.cloned();
+        let r = self.upsert(records);
+        self.position = None;
+        r
+    }
+
+    /// The read position recorded for the followed path `source`.
+    pub fn position(&self, source: &str) -> std::io::Result<Option<Position>> {
+        self.conn
+            .query_row(
+                "SELECT fingerprint, fingerprint_len, offset, line FROM follows WHERE source = ?1",
+                params![source],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db_err)
+            .map(|row| {
+                row.and_then(|(fp, len, offset, line)| {
+                    Some(Position {
+                        source: source.to_string(),
+                        fingerprint: blob32(Some(fp))?,
+                        fingerprint_len: len.max(0) as u64,
+                        offset: offset.max(0) as u64,
+                        line: line.max(0) as u64,
+                    })
+                })
+            })
     }
 
     /// Every case of the petitioner with key `pkey`.

@@ -1,0 +1,809 @@
+//! The history store and the clusters for a stream: incremental memory
+//! that gives each case, as it arrives, what a run gives it at the end,
+//! and says which earlier cases changed.
+//!
+//! A run ([`super::HistoryContext`]) holds every case until the end,
+//! because a cluster's size is known only then. A stream cannot wait:
+//! [`Live`] scores each case at once with what is known so far and, when
+//! a later case changes what an earlier one gets (a cluster grows past a
+//! step of points, a place cluster forms, a late letter of the same
+//! petitioner becomes part of its history), scores that earlier case
+//! again and reports it as an update. When the stream has seen every case
+//! of a run's input, each case's last verdict is the run's.
+//!
+//! Memory: the cases received within the last `memory_days` days (by
+//! received date, counted back from the latest date seen) are kept with
+//! their findings, shingles and signatures; older ones leave memory at
+//! the next commit, so memory is bounded by the window, not by the length
+//! of the stream. The petitioner histories are read from the store,
+//! which the stream commits as it goes ([`Live::commit`]).
+//!
+//! Clusters follow the run's rules (`cluster/`): the same LSH bands, the
+//! same comparisons in arrival order, exact Jaccard between cases in
+//! memory and the signature estimate against cases loaded from the store;
+//! place clusters are the same greedy partition by class, place and
+//! window. A stream's cluster id is `ND-` or `PL-` and the case id of the
+//! cluster's first case, which stays the same as the cluster grows.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use super::rules::{ClusterSettings, Fired};
+use super::store::{Position, Record, Store};
+use super::{HistoryRules, Info, Infer, Mode, Recorded, StateKey, describe_earlier};
+use crate::cluster::{self, Hasher, PERMUTATIONS};
+use crate::input::Case;
+use crate::matcher::{Engine, Findings, SignalHit};
+use crate::rules::Target;
+use crate::verdict::{ClusterRef, Evidence, Tier, Verdict};
+
+/// A rule set as the stream's memory uses it: the compiled engine (its
+/// scoring and rules) and the repeat and cluster rules of the same
+/// folder. Every case remembers the set it was triaged with, so a case
+/// scored again after a reload is scored with the whole of its own set.
+pub struct RuleGen {
+    /// The compiled rules.
+    pub engine: Arc<Engine>,
+    /// The repeat rules and cluster settings.
+    pub history: HistoryRules,
+    targets: Vec<Target>,
+}
+
+impl RuleGen {
+    /// The generation of `engine` with its `history` rules.
+    pub fn new(engine: Arc<Engine>, history: HistoryRules) -> RuleGen {
+        let targets = engine.rules().rules.iter().map(|r| r.target).collect();
+        RuleGen {
+            engine,
+            history,
+            targets,
+        }
+    }
+}
+
+/// A line the stream writes: a case triaged now, or an earlier case whose
+/// verdict changed.
+#[derive(Debug)]
+pub struct Out {
+    /// An earlier case scored again (otherwise the case just read).
+    pub update: bool,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// A cluster as a case carries it, with its points.
+#[derive(Debug, Clone, PartialEq)]
+struct Assigned {
+    cluster: ClusterRef,
+    points: f64,
+}
+
+/// What a case in memory was last scored and shown with.
+struct Triaged {
+    generation: Arc<RuleGen>,
+    /// Findings of the text and the calendar, before history and clusters.
+    base: Findings,
+    fired: Vec<Fired>,
+    assigned: Option<Assigned>,
+    /// Risk, tier, class and cluster id of the last line written.
+    shown: (u32, Tier, String, Option<String>),
+}
+
+struct Slot {
+    info: Info,
+    /// `None` for a case loaded from the store's window (no findings).
+    triaged: Option<Box<Triaged>>,
+    dead: bool,
+}
+
+/// The stream's memory over the store.
+pub struct Live {
+    store: Store,
+    key: StateKey,
+    hasher: Option<Hasher>,
+    memory_days: u32,
+    slots: Vec<Slot>,
+    parent: Vec<usize>,
+    members: HashMap<usize, Vec<usize>>,
+    buckets: HashMap<u64, Vec<usize>>,
+    by_id: HashMap<String, usize>,
+    by_pkey: HashMap<[u8; 32], Vec<usize>>,
+    places: HashMap<(String, [u8; 32]), Vec<usize>>,
+    by_date: BTreeMap<NaiveDate, Vec<usize>>,
+    latest: Option<NaiveDate>,
+    pruned: Option<NaiveDate>,
+    dead: usize,
+    pending: Vec<Record>,
+    recorded: Recorded,
+}
+
+impl Live {
+    /// Memory over `store`, clustering when `clusters` and the rule set
+    /// has cluster settings, keeping `memory_days` days of cases (by
+    /// default the cluster window). The store's cases of that window are
+    /// loaded as cluster members.
+    pub fn new(
+        store: Store,
+        key: StateKey,
+        generation: &RuleGen,
+        clusters: bool,
+        memory_days: Option<u32>,
+    ) -> std::io::Result<Live> {
+        let settings = generation.history.cluster.as_ref();
+        let hasher = settings
+            .filter(|_| clusters)
+            .map(|c| Hasher::new(key.sketch_seed(), c.shingle));
+        let memory_days = memory_days
+            .or_else(|| settings.map(|c| c.window_days))
+            .unwrap_or(30);
+        let mut live = Live {
+            store,
+            key,
+            hasher,
+            memory_days,
+            slots: Vec::new(),
+            parent: Vec::new(),
+            members: HashMap::new(),
+            buckets: HashMap::new(),
+            by_id: HashMap::new(),
+            by_pkey: HashMap::new(),
+            places: HashMap::new(),
+            by_date: BTreeMap::new(),
+            latest: None,
+            pruned: None,
+            dead: 0,
+            pending: Vec::new(),
+            recorded: Recorded::default(),
+        };
+        if live.hasher.is_some()
+            && let Some(settings) = settings
+            && let Some((_, last)) = live.store.stats()?.range
+        {
+            let from = last - chrono::Duration::days(i64::from(live.memory_days));
+            for w in live.store.window(from)? {
+                let info = Info {
+                    id: w.case_id,
+                    received: w.received,
+                    pkeys: Vec::new(),
+                    level: None,
+                    class: w.class,
+                    place: w.place,
+                    content: [0; 32],
+                    shingles: Vec::new(),
+                    signature: w.sketch.unwrap_or_default(),
+                };
+                let s = live.add(info, None);
+                live.near_duplicates(s, settings.jaccard);
+            }
+            live.latest = Some(last);
+        }
+        Ok(live)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// What was recorded so far.
+    pub fn recorded(&self) -> Recorded {
+        self.recorded
+    }
+
+    /// Cases in memory (for the status line and the memory test).
+    pub fn in_memory(&self) -> usize {
+        self.slots.len() - self.dead
+    }
+
+    /// Records written at the next commit.
+    pub fn uncommitted(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The read position recorded for a followed file.
+    pub fn position(&self, source: &str) -> std::io::Result<Option<Position>> {
+        self.store.position(source)
+    }
+
+    /// The keyed hash the store uses, for fingerprints of followed files.
+    pub fn key(&self) -> &StateKey {
+        &self.key
+    }
+
+    /// Triage the next case: `base` holds its findings from the text and
+    /// the calendar. Returns the case's verdict and the updates of earlier
+    /// cases, in that order.
+    pub fn case(
+        &mut self,
+        generation: &Arc<RuleGen>,
+        case: &Case,
+        base: Findings,
+    ) -> std::io::Result<Vec<Out>> {
+        let info = Infer {
+            key: &self.key,
+            scoring: &generation.engine.rules().scoring,
+            targets: &generation.targets,
+            hasher: self.hasher.as_ref(),
+            mode: Mode::Run,
+        }
+        .info(case, &base.hits);
+        // The same case again (a restart re-reads what it had not
+        // committed, or a correction): its new record replaces the old.
+        let mut touched: Vec<usize> = Vec::new();
+        if let Some(&old) = self.by_id.get(&info.id) {
+            touched.extend(self.cluster_peers(old));
+            self.kill(old);
+        }
+        let fired = self.repeat_hits(generation, &info)?;
+        let later = self.later_of_petitioner(&info);
+        let s = self.add(
+            info,
+            Some(Box::new(Triaged {
+                generation: Arc::clone(generation),
+                base,
+                fired,
+                assigned: None,
+                shown: (0, Tier::None, String::new(), None),
+            })),
+        );
+        if let Some(settings) = generation.history.cluster.clone()
+            && self.hasher.is_some()
+        {
+            self.near_duplicates(s, settings.jaccard);
+            touched.extend(self.cluster_peers(s));
+        }
+        touched.retain(|&t| t != s && !self.slots[t].dead);
+        touched.sort_unstable();
+        touched.dedup();
+
+        let mut out = Vec::new();
+        let assigned = self.assignment(generation, s);
+        if let Some(verdict) = self.rescore(s, None, assigned) {
+            out.push(Out {
+                update: false,
+                verdict,
+            });
+        }
+        for t in later {
+            let Some(tr) = self.slots[t].triaged.as_ref() else {
+                continue;
+            };
+            let g = Arc::clone(&tr.generation);
+            let fired = self.repeat_hits(&g, &self.slots[t].info)?;
+            if self.slots[t].triaged.as_ref().is_some_and(|x| x.fired != fired) {
+                let assigned = self.assignment(generation, t);
+                if let Some(v) = self.rescore_if_changed(t, Some(fired), assigned) {
+                    out.push(Out {
+                        update: true,
+                        verdict: v,
+                    });
+                }
+            }
+        }
+        for t in touched {
+            if self.slots[t].triaged.is_none() {
+                continue;
+            }
+            let assigned = self.assignment(generation, t);
+            let same = self.slots[t]
+                .triaged
+                .as_ref()
+                .is_some_and(|x| same_assignment(&x.assigned, &assigned));
+            if !same && let Some(v) = self.rescore_if_changed(t, None, assigned) {
+                out.push(Out {
+                    update: true,
+                    verdict: v,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Commit the records of the cases triaged (and changed) since the
+    /// last commit, with the read position of a followed file, in one
+    /// transaction; then let the cases outside the window leave memory.
+    pub fn commit(&mut self, position: Option<&Position>) -> std::io::Result<()> {
+        if self.pending.is_empty() && position.is_none() {
+            return Ok(());
+        }
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in self.pending.iter().enumerate() {
+            last.insert(r.case_id.as_str(), i);
+        }
+        let keep: HashSet<usize> = last.into_values().collect();
+        let records: Vec<Record> = std::mem::take(&mut self.pending)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, r)| r)
+            .collect();
+        let what = self.store.upsert_at(&records, position)?;
+        for w in what {
+            match w {
+                super::store::Upsert::Added => self.recorded.added += 1,
+                super::store::Upsert::Updated => self.recorded.updated += 1,
+                super::store::Upsert::Unchanged => self.recorded.unchanged += 1,
+            }
+        }
+        self.expire()
+    }
+
+    /// Drop the cases received before the window from memory, and their
+    /// sketches from the store.
+    fn expire(&mut self) -> std::io::Result<()> {
+        let Some(latest) = self.latest else {
+            return Ok(());
+        };
+        let cut = latest - chrono::Duration::days(i64::from(self.memory_days));
+        let old: Vec<usize> = {
+            let keep = self.by_date.split_off(&cut);
+            let old = std::mem::replace(&mut self.by_date, keep);
+            old.into_values().flatten().collect()
+        };
+        for s in old {
+            if !self.slots[s].dead {
+                self.kill(s);
+            }
+        }
+        if self.pruned != Some(cut) && self.hasher.is_some() {
+            self.store.prune_sketches(cut)?;
+            self.pruned = Some(cut);
+        }
+        if self.dead > 4096 && self.dead > self.slots.len() / 2 {
+            self.compact();
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, info: Info, triaged: Option<Box<Triaged>>) -> usize {
+        let s = self.slots.len();
+        self.by_id.insert(info.id.clone(), s);
+        if triaged.is_some() {
+            for k in &info.pkeys {
+                self.by_pkey.entry(*k).or_default().push(s);
+            }
+        }
+        self.by_date.entry(info.received).or_default().push(s);
+        if let Some(p) = info.place {
+            self.places.entry((info.class.clone(), p)).or_default().push(s);
+        }
+        self.latest = self.latest.max(Some(info.received));
+        self.parent.push(s);
+        self.members.insert(s, vec![s]);
+        self.slots.push(Slot {
+            info,
+            triaged,
+            dead: false,
+        });
+        s
+    }
+
+    /// Take a case out of memory (replaced or expired).
+    fn kill(&mut self, s: usize) {
+        let slot = &mut self.slots[s];
+        slot.dead = true;
+        self.dead += 1;
+        let info = &slot.info;
+        if self.by_id.get(&info.id) == Some(&s) {
+            self.by_id.remove(&info.id);
+        }
+        for k in &info.pkeys {
+            if let Some(v) = self.by_pkey.get_mut(k) {
+                v.retain(|&x| x != s);
+                if v.is_empty() {
+                    self.by_pkey.remove(k);
+                }
+            }
+        }
+        if let Some(p) = info.place {
+            let key = (info.class.clone(), p);
+            if let Some(v) = self.places.get_mut(&key) {
+                v.retain(|&x| x != s);
+                if v.is_empty() {
+                    self.places.remove(&key);
+                }
+            }
+        }
+        if let Some(v) = self.by_date.get_mut(&info.received) {
+            v.retain(|&x| x != s);
+        }
+        let r = self.find(s);
+        if let Some(m) = self.members.get_mut(&r) {
+            m.retain(|&x| x != s);
+        }
+        // Shingles and findings are no longer needed.
+        let slot = &mut self.slots[s];
+        slot.triaged = None;
+        slot.info.shingles = Vec::new();
+        slot.info.signature = Vec::new();
+        slot.info.pkeys = Vec::new();
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+
+    fn join(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            let (lo, hi) = (a.min(b), a.max(b));
+            self.parent[hi] = lo;
+            let moved = self.members.remove(&hi).unwrap_or_default();
+            self.members.entry(lo).or_default().extend(moved);
+        }
+    }
+
+    /// The LSH step of [`cluster::near_duplicates`] for one new case:
+    /// compare it with at most a few earlier members of each of its
+    /// buckets that are not yet in its cluster.
+    fn near_duplicates(&mut self, i: usize, threshold: f64) {
+        if self.slots[i].info.signature.len() != PERMUTATIONS {
+            return;
+        }
+        for key in cluster::bands(&self.slots[i].info.signature) {
+            let bucket = self.buckets.remove(&key).unwrap_or_default();
+            let mut tries = 0;
+            for &j in &bucket {
+                if tries >= MAX_TRIES {
+                    break;
+                }
+                if self.slots[j].dead || self.find(i) == self.find(j) {
+                    continue;
+                }
+                tries += 1;
+                let (a, b) = (&self.slots[i], &self.slots[j]);
+                let sim = if a.triaged.is_some() && b.triaged.is_some() {
+                    cluster::jaccard(&a.info.shingles, &b.info.shingles)
+                } else {
+                    cluster::estimate(&a.info.signature, &b.info.signature)
+                };
+                if sim >= threshold {
+                    self.join(i, j);
+                }
+            }
+            let mut bucket = bucket;
+            bucket.push(i);
+            self.buckets.insert(key, bucket);
+        }
+    }
+
+    /// Every case that shares a cluster or a place group with `s`.
+    fn cluster_peers(&mut self, s: usize) -> Vec<usize> {
+        let r = self.find(s);
+        let mut out: Vec<usize> = self.members.get(&r).cloned().unwrap_or_default();
+        let info = &self.slots[s].info;
+        if let Some(p) = info.place
+            && let Some(g) = self.places.get(&(info.class.clone(), p))
+        {
+            out.extend(g.iter().copied());
+        }
+        out
+    }
+
+    /// The cluster case `s` belongs to now: its near-duplicate cluster
+    /// when it has one, else its place cluster; the points from the
+    /// settings of the case's own rule set.
+    fn assignment(&mut self, current: &RuleGen, s: usize) -> Option<Assigned> {
+        let settings = current.history.cluster.as_ref()?;
+        self.hasher.as_ref()?;
+        let own = self.slots[s]
+            .triaged
+            .as_ref()
+            .map(|t| Arc::clone(&t.generation))?;
+        let r = self.find(s);
+        let members: Vec<usize> = self
+            .members
+            .get(&r)
+            .map(|m| m.iter().copied().filter(|&x| !self.slots[x].dead).collect())
+            .unwrap_or_default();
+        if members.len() >= 2 {
+            let first = members
+                .iter()
+                .copied()
+                .min()
+                .map_or_else(String::new, |m| self.slots[m].info.id.clone());
+            let size = members.len() as u32;
+            return Some(Assigned {
+                cluster: ClusterRef {
+                    id: format!("ND-{first}"),
+                    size,
+                    kind: cluster::Kind::NearDuplicate.name().to_string(),
+                },
+                points: points_of(&own, settings, cluster::Kind::NearDuplicate, size),
+            });
+        }
+        let info = &self.slots[s].info;
+        let other = &current.engine.rules().scoring.other;
+        let place = info.place?;
+        if &info.class == other {
+            return None;
+        }
+        let group = self.places.get(&(info.class.clone(), place))?;
+        let mut g: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&x| !self.slots[x].dead)
+            .collect();
+        g.sort_by(|&a, &b| {
+            let (a, b) = (&self.slots[a].info, &self.slots[b].info);
+            (a.received, &a.id).cmp(&(b.received, &b.id))
+        });
+        let mut part: Vec<usize> = Vec::new();
+        for x in g {
+            if let Some(&first) = part.first()
+                && (self.slots[x].info.received - self.slots[first].info.received).num_days()
+                    > i64::from(settings.window_days)
+            {
+                if part.contains(&s) {
+                    break;
+                }
+                part.clear();
+            }
+            part.push(x);
+        }
+        if !part.contains(&s) || (part.len() as u32) < settings.place_min_size {
+            return None;
+        }
+        let size = part.len() as u32;
+        Some(Assigned {
+            cluster: ClusterRef {
+                id: format!("PL-{}", self.slots[part[0]].info.id),
+                size,
+                kind: cluster::Kind::Place.name().to_string(),
+            },
+            points: points_of(&own, settings, cluster::Kind::Place, size),
+        })
+    }
+
+    /// Score case `s` again (with new repeat hits when given) and return
+    /// its verdict when what a reader sees of it changed.
+    fn rescore_if_changed(
+        &mut self,
+        s: usize,
+        fired: Option<Vec<Fired>>,
+        assigned: Option<Assigned>,
+    ) -> Option<Verdict> {
+        let before = self.slots[s].triaged.as_ref()?.shown.clone();
+        let v = self.rescore(s, fired, assigned)?;
+        let after = self.slots[s].triaged.as_ref()?.shown.clone();
+        (before != after).then_some(v)
+    }
+
+    /// Score case `s` with its findings, repeat hits and cluster, and
+    /// queue its record for the next commit.
+    fn rescore(
+        &mut self,
+        s: usize,
+        fired: Option<Vec<Fired>>,
+        assigned: Option<Assigned>,
+    ) -> Option<Verdict> {
+        let slot = &mut self.slots[s];
+        let t = slot.triaged.as_mut()?;
+        if let Some(f) = fired {
+            t.fired = f;
+        }
+        t.assigned = assigned;
+        let g = Arc::clone(&t.generation);
+        let rules = g.engine.rules();
+        let mut f = t.base.clone();
+        apply_repeat(&g.history, &rules.scoring, &mut f, &t.fired);
+        if let (Some(a), Some(c)) = (&t.assigned, g.history.cluster.as_ref()) {
+            apply_cluster(&mut f, a, c, &rules.scoring);
+        }
+        let v = crate::score::scored(&rules.scoring, &rules.rules, f);
+        t.shown = (
+            v.risk,
+            v.tier,
+            v.primary_class.clone(),
+            v.cluster.as_ref().map(|c| c.id.clone()),
+        );
+        self.pending
+            .push(super::HistoryContext::record_of(&slot.info, &v));
+        Some(v)
+    }
+
+    /// The repeat rules that fire on `info`: its petitioners' cases in
+    /// memory and in the store (memory first, each case once).
+    fn repeat_hits(&self, generation: &RuleGen, info: &Info) -> std::io::Result<Vec<Fired>> {
+        if info.pkeys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut events: Vec<(String, NaiveDate, Option<crate::input::case::Level>, String)> =
+            Vec::new();
+        for k in &info.pkeys {
+            for &j in self.by_pkey.get(k).into_iter().flatten() {
+                let o = &self.slots[j].info;
+                if !self.slots[j].dead && seen.insert(o.id.clone()) {
+                    events.push((o.id.clone(), o.received, o.level, o.class.clone()));
+                }
+            }
+        }
+        for k in &info.pkeys {
+            for p in self.store.petitioner_cases(k)? {
+                if seen.insert(p.case_id.clone()) {
+                    events.push((p.case_id, p.received, p.level, p.class));
+                }
+            }
+        }
+        let now = super::rules::Event {
+            id: &info.id,
+            received: info.received,
+            level: info.level,
+            class: &info.class,
+        };
+        let events: Vec<super::rules::Event<'_>> = events
+            .iter()
+            .map(|(id, received, level, class)| super::rules::Event {
+                id,
+                received: *received,
+                level: *level,
+                class,
+            })
+            .collect();
+        Ok(generation.history.evaluate(&now, &events))
+    }
+
+    /// The cases in memory of the same petitioner that come after `info`
+    /// (a later date, or the same date and a larger id): a late letter is
+    /// part of their history.
+    fn later_of_petitioner(&self, info: &Info) -> Vec<usize> {
+        let mut out: Vec<usize> = info
+            .pkeys
+            .iter()
+            .flat_map(|k| self.by_pkey.get(k).into_iter().flatten().copied())
+            .filter(|&j| {
+                let o = &self.slots[j].info;
+                !self.slots[j].dead
+                    && o.id != info.id
+                    && (o.received, &o.id) > (info.received, &info.id)
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Renumber the cases in memory without the dead ones, keeping every
+    /// cluster as it is.
+    fn compact(&mut self) {
+        let mut map: Vec<Option<usize>> = vec![None; self.slots.len()];
+        let mut n = 0;
+        for (i, s) in self.slots.iter().enumerate() {
+            if !s.dead {
+                map[i] = Some(n);
+                n += 1;
+            }
+        }
+        let roots: Vec<usize> = (0..self.slots.len()).map(|i| self.find(i)).collect();
+        let mut new_root: HashMap<usize, usize> = HashMap::new();
+        for (i, &r) in roots.iter().enumerate() {
+            if let Some(ni) = map[i] {
+                new_root.entry(r).or_insert(ni);
+            }
+        }
+        let old = std::mem::take(&mut self.slots);
+        let mut parent = Vec::with_capacity(n);
+        let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, s) in old.into_iter().enumerate() {
+            if let Some(ni) = map[i] {
+                let r = new_root.get(&roots[i]).copied().unwrap_or(ni);
+                parent.push(r);
+                members.entry(r).or_default().push(ni);
+                self.slots.push(s);
+            }
+        }
+        self.parent = parent;
+        self.members = members;
+        let remap = |v: &mut Vec<usize>| {
+            *v = v.iter().filter_map(|&x| map[x]).collect();
+        };
+        self.buckets.values_mut().for_each(remap);
+        self.buckets.retain(|_, v| !v.is_empty());
+        self.by_pkey.values_mut().for_each(remap);
+        self.places.values_mut().for_each(remap);
+        self.by_date.values_mut().for_each(remap);
+        self.by_date.retain(|_, v| !v.is_empty());
+        for v in self.by_id.values_mut() {
+            if let Some(x) = map[*v] {
+                *v = x;
+            }
+        }
+        self.by_id.retain(|_, v| *v < n);
+        self.dead = 0;
+    }
+}
+
+/// Comparisons a new bucket member makes at most, as in `cluster/`.
+const MAX_TRIES: usize = 8;
+
+fn points_of(own: &RuleGen, current: &ClusterSettings, kind: cluster::Kind, size: u32) -> f64 {
+    let c = own.history.cluster.as_ref().unwrap_or(current);
+    let steps = match kind {
+        cluster::Kind::NearDuplicate => &c.near_duplicate,
+        cluster::Kind::Place => &c.place,
+    };
+    ClusterSettings::points(steps, size)
+}
+
+/// Whether a case's cluster changed in a way that changes its score: its
+/// id or its points (a larger cluster within the same step scores the
+/// same, so the members are not scored again).
+fn same_assignment(a: &Option<Assigned>, b: &Option<Assigned>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.cluster.id == b.cluster.id && a.points == b.points,
+        _ => false,
+    }
+}
+
+/// The repeat-rule evidence and points, as a run adds them.
+fn apply_repeat(
+    rules: &HistoryRules,
+    scoring: &crate::rules::Scoring,
+    f: &mut Findings,
+    fired: &[Fired],
+) {
+    for x in fired {
+        let r = &rules.rules[x.rule];
+        let target = r
+            .signal
+            .map_or_else(|| r.name.clone(), |s| scoring.signals[s].name.clone());
+        let note = describe_earlier(r, &x.earlier);
+        if let Some(s) = r.signal.filter(|_| r.points > 0.0) {
+            f.extra.push(SignalHit {
+                signal: s,
+                item: r.id.clone(),
+                points: r.points,
+                note: format!("{}：{}", r.name, note),
+            });
+        }
+        f.verdict.evidence.push(Evidence {
+            rule: r.id.clone(),
+            target,
+            points: if r.signal.is_some() { r.points } else { 0.0 },
+            distinct_terms: x.earlier.len() as u32,
+            matches: Vec::new(),
+            note: Some(format!("{}（{}）：{}", r.name, r.description, note)),
+        });
+    }
+}
+
+/// The cluster evidence and points, as a run adds them.
+fn apply_cluster(
+    f: &mut Findings,
+    a: &Assigned,
+    settings: &ClusterSettings,
+    scoring: &crate::rules::Scoring,
+) {
+    let s = settings.signal;
+    let c = &a.cluster;
+    let what = match c.kind.as_str() {
+        "near_duplicate" => "近似相同的信",
+        _ => "同类别同地点的案件",
+    };
+    let note = format!("聚类 {}：{} 件{}（可能联名/串联）", c.id, c.size, what);
+    if a.points > 0.0 {
+        f.extra.push(SignalHit {
+            signal: s,
+            item: c.id.clone(),
+            points: a.points,
+            note: note.clone(),
+        });
+    }
+    f.verdict.evidence.push(Evidence {
+        rule: c.id.clone(),
+        target: scoring.signals[s].name.clone(),
+        points: a.points,
+        distinct_terms: c.size,
+        matches: Vec::new(),
+        note: Some(note),
+    });
+    f.verdict.cluster = Some(c.clone());
+}
