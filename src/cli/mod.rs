@@ -5,6 +5,8 @@
 //! Exit codes: 0 success; 1 the rule set is invalid (or `check` found
 //! errors); 2 usage or I/O error (unreadable input, unwritable output);
 //! 3 `run` finished and wrote its lists, but some records were rejected.
+//! `stream` exits 0 at the end of its input and on SIGINT or SIGTERM
+//! (rejected lines are `reject` lines of its output).
 //!
 //! The top floor: it may use every part of the library; nothing uses it.
 
@@ -23,6 +25,7 @@ mod explain;
 mod history;
 mod rules;
 mod run;
+mod stream;
 mod tune;
 
 pub(crate) use check::*;
@@ -32,6 +35,7 @@ pub(crate) use explain::*;
 pub(crate) use history::*;
 pub(crate) use rules::*;
 pub(crate) use run::*;
+pub(crate) use stream::*;
 pub(crate) use tune::*;
 
 /// 信访案件风险预警与分流研判。
@@ -46,6 +50,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// 批量研判：读入案件，输出预警清单（JSONL、CSV、摘要、清单说明）。
     Run(RunArgs),
+    /// 流式研判：逐行读入案件（标准输入或 --follow 跟踪的文件），每研判一件就输出一行 JSON。
+    Stream(StreamArgs),
     /// 检查规则：校验规则文件并运行每条规则的示例。
     Check(CheckArgs),
     /// 解释一个案件的研判结果，或一条规则。
@@ -88,6 +94,7 @@ pub(crate) struct Exit(pub(crate) u8);
 pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(a) => cmd_run(a),
+        Command::Stream(a) => cmd_stream(a),
         Command::Check(a) => cmd_check(a),
         Command::Explain(a) => cmd_explain(a),
         Command::History { command } => cmd_history(command),

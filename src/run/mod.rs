@@ -13,12 +13,15 @@
 //! ([`crate::score`]) and the chunk of verdicts goes to every
 //! [`crate::sink::Sink`] in order.
 //!
-//! [`batch`] drives files. A stream driver differs only in its source.
+//! [`batch`] drives files; [`stream`] drives a stream of lines (standard
+//! input or a followed file), one case at a time, with the history and
+//! clusters kept up to date incrementally.
 //! This floor may use everything below it (input, text, rules, matcher,
 //! score, sink); only the command line stands above it.
 
 pub mod batch;
 pub mod calendar;
+pub mod stream;
 
 use rayon::prelude::*;
 
