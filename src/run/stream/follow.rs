@@ -287,22 +287,29 @@ impl Follower {
             let sent = self.notice("resumed", format!("从记录的位置（第 {} 行之后）接着读", p.line));
             return Ok(sent.then_some(r));
         }
-        if len < p.offset && len < p.fingerprint_len.max(1) {
-            let sent = self.notice(
-                "truncated",
-                format!("文件比记录的位置（第 {} 行）短，从头读起", p.line),
-            );
-            return Ok(sent.then(|| Reader::open(&self.path, 0, 0, &self.hash)).transpose()?);
-        }
-        // Rotated while stopped: the old file beside it, by fingerprint.
+        // Another file at the path. Rotated while stopped: the old file
+        // beside it, found by its fingerprint, is finished first.
         if let Some(old) = self.rotated_away(p)? {
             let mut r = Reader::open(&old, p.offset, p.line, &self.hash)?;
             let mut buf = vec![0u8; 64 * 1024];
             if !self.read_to_end(&mut r, &mut buf)? || !self.flush(&mut r) {
                 return Ok(None);
             }
-            let name = old.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if !self.notice("rotated", format!("停止期间文件已轮换：已读完旧文件 {name}，开始读新文件")) {
+            let name = old
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !self.notice(
+                "rotated",
+                format!("停止期间文件已轮换：已读完旧文件 {name}，开始读新文件"),
+            ) {
+                return Ok(None);
+            }
+        } else if len < p.offset {
+            if !self.notice(
+                "truncated",
+                format!("文件比记录的位置（第 {} 行）短，从头读起", p.line),
+            ) {
                 return Ok(None);
             }
         } else if !self.notice(
