@@ -101,6 +101,8 @@ pub(crate) fn cmd_stream(a: StreamArgs) -> Result<u8> {
             let file = o
                 .open(path)
                 .map_err(|e| petition_triage::util::ioerr::with_path("写入", path, e))?;
+            drop_unfinished_line(&file)
+                .map_err(|e| petition_triage::util::ioerr::with_path("写入", path, e))?;
             let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
             stream::run(generation, live, &opts, &mut out, stop)?
         }
@@ -117,6 +119,33 @@ pub(crate) fn cmd_stream(a: StreamArgs) -> Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// A stream killed while writing may leave its last line unfinished;
+/// its case was not committed and is written again, so the broken line
+/// is cut off before appending.
+fn drop_unfinished_line(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut at = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while at > 0 {
+        let n = (buf.len() as u64).min(at);
+        let start = at - n;
+        file.read_exact_at(&mut buf[..n as usize], start)?;
+        if let Some(i) = buf[..n as usize].iter().rposition(|&b| b == b'\n') {
+            let end = start + i as u64 + 1;
+            if end != len {
+                file.set_len(end)?;
+            }
+            return Ok(());
+        }
+        at = start;
+    }
+    file.set_len(0)
 }
 
 /// The name a followed file's position is recorded under: its folder's
