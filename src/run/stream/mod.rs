@@ -47,12 +47,14 @@
 //!
 //! # Commits
 //!
-//! Lines are flushed, then the store is committed (the cases' records
-//! and, for a followed file, the read position after the last line, in
-//! one transaction), whenever no further line is waiting, and at least
-//! every [`COMMIT_EVERY`] cases or [`COMMIT_AFTER`]. Lines are written
-//! before the commit that records them, so a crash can repeat lines but
-//! never lose them.
+//! Lines are flushed whenever no further line is waiting. The store is
+//! committed (the cases' records and, for a followed file, the read
+//! position after the last line, in one transaction) at most
+//! [`COMMIT_AFTER`] after the first case it records, or after
+//! [`COMMIT_EVERY`] lines, whichever comes first, and at the end. Lines
+//! are flushed before the commit that records them, so a crash can
+//! repeat lines but never lose them. Grouping commits keeps the log of
+//! the store small, so a case never waits long behind a commit.
 
 pub mod follow;
 pub mod reload;
@@ -80,10 +82,10 @@ use crate::sink::mask_verdict;
 use reload::Generation;
 use source::Line;
 
-/// Cases between two commits at most.
+/// Lines between two commits at most.
 pub const COMMIT_EVERY: usize = 256;
-/// Time between two commits at most while lines keep coming.
-pub const COMMIT_AFTER: Duration = Duration::from_millis(200);
+/// Time between two commits at most while there is something to commit.
+pub const COMMIT_AFTER: Duration = Duration::from_millis(50);
 
 /// What the driver hears from the source, the rule watcher and itself.
 pub enum Event {
@@ -198,8 +200,10 @@ struct Driver<'a> {
     name: String,
     result: StreamResult,
     position: Option<Position>,
-    /// Lines written or records made since the last commit.
+    /// Lines written or positions moved since the last commit.
     dirty: usize,
+    /// Lines written since the last flush.
+    unflushed: bool,
     last_commit: Instant,
     carry: Option<Event>,
     bar: Option<indicatif::ProgressBar>,
@@ -247,6 +251,7 @@ pub fn run(
         result: StreamResult::default(),
         position: None,
         dirty: 0,
+        unflushed: false,
         last_commit: Instant::now(),
         carry: None,
         bar,
@@ -350,8 +355,17 @@ impl Driver<'_> {
     fn write<T: Serialize>(&mut self, kind: &str, data: &T) -> std::io::Result<()> {
         serde_json::to_writer(&mut *self.out, &Envelope { kind, data })?;
         self.out.write_all(b"\n")?;
-        self.dirty += 1;
+        self.mark();
         Ok(())
+    }
+
+    /// Something to flush and commit.
+    fn mark(&mut self) {
+        if self.dirty == 0 {
+            self.last_commit = Instant::now();
+        }
+        self.dirty += 1;
+        self.unflushed = true;
     }
 
     fn notice(&mut self, data: &serde_json::Value) -> std::io::Result<()> {
@@ -362,11 +376,22 @@ impl Driver<'_> {
     /// Flush the lines, then commit the store with the read position.
     fn commit(&mut self) -> std::io::Result<()> {
         self.out.flush()?;
+        self.unflushed = false;
         if let Some(l) = &mut self.live {
             l.commit(self.position.as_ref())?;
         }
         self.dirty = 0;
         self.last_commit = Instant::now();
+        Ok(())
+    }
+
+    /// Commit when the oldest uncommitted line has waited long enough.
+    fn commit_due(&mut self) -> std::io::Result<()> {
+        if self.dirty >= COMMIT_EVERY
+            || (self.dirty > 0 && self.last_commit.elapsed() >= COMMIT_AFTER)
+        {
+            self.commit()?;
+        }
         Ok(())
     }
 
@@ -378,20 +403,29 @@ impl Driver<'_> {
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            if self.dirty > 0 {
+            if self.unflushed {
                 match self.rx.try_recv() {
                     Ok(e) => return Ok(Some(e)),
                     Err(TryRecvError::Empty) => {
-                        self.commit()?;
+                        self.out.flush()?;
+                        self.unflushed = false;
                         self.status(true);
                         continue;
                     }
                     Err(TryRecvError::Disconnected) => return Ok(None),
                 }
             }
-            match self.rx.recv_timeout(Duration::from_millis(100)) {
+            let wait = if self.dirty > 0 {
+                COMMIT_AFTER.saturating_sub(self.last_commit.elapsed())
+            } else {
+                Duration::from_millis(100)
+            };
+            match self.rx.recv_timeout(wait) {
                 Ok(e) => return Ok(Some(e)),
-                Err(RecvTimeoutError::Timeout) => self.status(true),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.commit_due()?;
+                    self.status(true);
+                }
                 Err(RecvTimeoutError::Disconnected) => return Ok(None),
             }
         }
@@ -441,7 +475,7 @@ impl Driver<'_> {
                 }
                 Event::Position(p) => {
                     self.position = Some(p);
-                    self.dirty += 1;
+                    self.mark();
                 }
                 Event::Notice(n) => self.notice(&n)?,
                 Event::End => return Ok(Next::Done("eof")),
@@ -464,9 +498,7 @@ impl Driver<'_> {
                     }))?;
                 }
             }
-            if self.dirty >= COMMIT_EVERY || self.last_commit.elapsed() >= COMMIT_AFTER {
-                self.commit()?;
-            }
+            self.commit_due()?;
             self.status(false);
         }
     }
