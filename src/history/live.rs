@@ -11,6 +11,12 @@
 //! again and reports it as an update. When the stream has seen every case
 //! of a run's input, each case's last verdict is the run's.
 //!
+//! Writes go to a thread of their own with its own connection to the
+//! store ([`Live::commit`] hands it a batch and returns), so a case never
+//! waits behind a commit; reads (petitioner histories) see what has been
+//! committed, and the cases of a batch in flight stay in memory until a
+//! later commit.
+//!
 //! Memory: the cases received within the last `memory_days` days (by
 //! received date, counted back from the latest date seen) are kept with
 //! their findings, shingles and signatures; older ones leave memory at
@@ -98,9 +104,66 @@ struct Slot {
     dead: bool,
 }
 
+/// One commit for the writer thread.
+struct Batch {
+    records: Vec<Record>,
+    position: Option<Position>,
+    prune: Option<NaiveDate>,
+}
+
+type Done = std::io::Result<Vec<super::store::Upsert>>;
+
+/// The thread that commits, with its own connection to the store.
+struct Writer {
+    tx: Option<std::sync::mpsc::SyncSender<Batch>>,
+    done: std::sync::mpsc::Receiver<Done>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    in_flight: usize,
+}
+
+impl Writer {
+    fn start(mut store: Store) -> Writer {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+        let (dtx, done) = std::sync::mpsc::channel::<Done>();
+        let thread = std::thread::spawn(move || {
+            for b in rx {
+                let r = (|| {
+                    if let Some(cut) = b.prune {
+                        store.prune_sketches(cut)?;
+                    }
+                    store.upsert_at(&b.records, b.position.as_ref())
+                })();
+                if dtx.send(r).is_err() {
+                    return;
+                }
+            }
+        });
+        Writer {
+            tx: Some(tx),
+            done,
+            thread: Some(thread),
+            in_flight: 0,
+        }
+    }
+}
+
+impl Drop for Writer {
+    /// Let the thread commit what it was given, then end it.
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// The stream's memory over the store.
 pub struct Live {
     store: Store,
+    writer: Writer,
+    /// Ids of each batch handed to the writer and not yet committed,
+    /// oldest first: those cases stay in memory until it is.
+    in_flight: std::collections::VecDeque<HashSet<String>>,
     key: StateKey,
     hasher: Option<Hasher>,
     memory_days: u32,
@@ -138,8 +201,11 @@ impl Live {
         let memory_days = memory_days
             .or_else(|| settings.map(|c| c.window_days))
             .unwrap_or(30);
+        let writer = Writer::start(Store::open(store.path(), &key)?);
         let mut live = Live {
             store,
+            writer,
+            in_flight: std::collections::VecDeque::new(),
             key,
             hasher,
             memory_days,
@@ -303,8 +369,10 @@ impl Live {
 
     /// Commit the records of the cases triaged (and changed) since the
     /// last commit, with the read position of a followed file, in one
-    /// transaction; then let the cases outside the window leave memory.
+    /// transaction (on the writer thread); then let the cases outside the
+    /// window leave memory. An error of an earlier commit is returned here.
     pub fn commit(&mut self, position: Option<&Position>) -> std::io::Result<()> {
+        self.collect(false)?;
         if self.pending.is_empty() && position.is_none() {
             return Ok(());
         }
@@ -319,19 +387,79 @@ impl Live {
             .filter(|(i, _)| keep.contains(i))
             .map(|(_, r)| r)
             .collect();
-        let what = self.store.upsert_at(&records, position)?;
-        for w in what {
-            match w {
-                super::store::Upsert::Added => self.recorded.added += 1,
-                super::store::Upsert::Updated => self.recorded.updated += 1,
-                super::store::Upsert::Unchanged => self.recorded.unchanged += 1,
-            }
+        let prune = self.prune_cut();
+        let sent_ids: HashSet<String> = records.iter().map(|r| r.case_id.clone()).collect();
+        let batch = Batch {
+            records,
+            position: position.cloned(),
+            prune,
+        };
+        let Some(tx) = &self.writer.tx else {
+            return Err(std::io::Error::other("历史库写入线程已停止"));
+        };
+        if tx.send(batch).is_err() {
+            return self.collect(true).and(Err(std::io::Error::other("历史库写入线程已停止")));
         }
+        self.writer.in_flight += 1;
+        self.in_flight.push_back(sent_ids);
         self.expire()
     }
 
-    /// Drop the cases received before the window from memory, and their
-    /// sketches from the store.
+    /// Wait until every batch is committed.
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.collect(true)
+    }
+
+    /// Read the writer's answers (all of them, waiting, when `wait`).
+    fn collect(&mut self, wait: bool) -> std::io::Result<()> {
+        let mut first_err = None;
+        while self.writer.in_flight > 0 {
+            let r = if wait {
+                match self.writer.done.recv() {
+                    Ok(r) => r,
+                    Err(_) => break,
+                }
+            } else {
+                match self.writer.done.try_recv() {
+                    Ok(r) => r,
+                    Err(_) => break,
+                }
+            };
+            self.writer.in_flight -= 1;
+            self.in_flight.pop_front();
+            match r {
+                Ok(what) => {
+                    for w in what {
+                        match w {
+                            super::store::Upsert::Added => self.recorded.added += 1,
+                            super::store::Upsert::Updated => self.recorded.updated += 1,
+                            super::store::Upsert::Unchanged => self.recorded.unchanged += 1,
+                        }
+                    }
+                }
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The date before which sketches leave the store, once per new date.
+    fn prune_cut(&mut self) -> Option<NaiveDate> {
+        self.hasher.as_ref()?;
+        let cut = self.latest? - chrono::Duration::days(i64::from(self.memory_days));
+        if self.pruned == Some(cut) {
+            return None;
+        }
+        self.pruned = Some(cut);
+        Some(cut)
+    }
+
+    /// Drop the cases received before the window from memory.
     fn expire(&mut self) -> std::io::Result<()> {
         let Some(latest) = self.latest else {
             return Ok(());
@@ -343,13 +471,17 @@ impl Live {
             old.into_values().flatten().collect()
         };
         for s in old {
-            if !self.slots[s].dead {
-                self.kill(s);
+            if self.slots[s].dead {
+                continue;
             }
-        }
-        if self.pruned != Some(cut) && self.hasher.is_some() {
-            self.store.prune_sketches(cut)?;
-            self.pruned = Some(cut);
+            let id = &self.slots[s].info.id;
+            if self.in_flight.iter().any(|b| b.contains(id)) {
+                // Not committed yet: it stays until the next commit.
+                let d = self.slots[s].info.received;
+                self.by_date.entry(d).or_default().push(s);
+                continue;
+            }
+            self.kill(s);
         }
         if self.dead > 4096 && self.dead > self.slots.len() / 2 {
             self.compact();

@@ -290,6 +290,9 @@ pub fn run(
             Err(e) => {
                 // Keep what was triaged before failing.
                 let _ = d.commit();
+                if let Some(l) = &mut d.live {
+                    let _ = l.sync();
+                }
                 return Err(e);
             }
         }
@@ -309,6 +312,9 @@ pub fn run(
     match d.commit() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e),
         _ => {}
+    }
+    if let Some(l) = &mut d.live {
+        l.sync()?;
     }
     if let Some(b) = &d.bar {
         b.finish_and_clear();
