@@ -40,7 +40,11 @@ fn bin() -> PathBuf {
     let p = std::env::var_os("TRIAGE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/triage"));
-    assert!(p.exists(), "{} is missing: cargo build --release first", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: cargo build --release first",
+        p.display()
+    );
     p
 }
 
@@ -87,7 +91,10 @@ fn latency(bin: &Path, cases: &[String], rate: f64, state: Option<&Path>) -> (f6
             let l = l.unwrap();
             if l.starts_with("{\"type\":\"case\"") {
                 let v: serde_json::Value = serde_json::from_str(&l).unwrap();
-                got.insert(v["data"]["id"].as_str().unwrap().to_string(), Instant::now());
+                got.insert(
+                    v["data"]["id"].as_str().unwrap().to_string(),
+                    Instant::now(),
+                );
             }
         }
         got
@@ -131,7 +138,11 @@ fn latency(bin: &Path, cases: &[String], rate: f64, state: Option<&Path>) -> (f6
 
 fn timed(mut c: Command) -> f64 {
     let t = Instant::now();
-    let s = c.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    let s = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     assert!(s.code().is_some_and(|c| c == 0 || c == 3), "{c:?}: {s}");
     t.elapsed().as_secs_f64()
 }
@@ -204,7 +215,11 @@ fn memory(bin: &Path, n: usize, dir: &Path) {
             stdin.flush().unwrap();
             let rss = status_kb(pid, "VmRSS:");
             peak = peak.max(status_kb(pid, "VmHWM:"));
-            println!("{i}\t{:.0}\t{:.0}", rss as f64 / 1024.0, t.elapsed().as_secs_f64());
+            println!(
+                "{i}\t{:.0}\t{:.0}",
+                rss as f64 / 1024.0,
+                t.elapsed().as_secs_f64()
+            );
         }
     }
     stdin.flush().unwrap();
@@ -226,7 +241,10 @@ fn main() {
     let bin = bin();
     let dir = tempfile::tempdir().unwrap();
     if args.first().map(String::as_str) == Some("memory") {
-        let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+        let n = args
+            .get(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1_000_000);
         memory(&bin, n, dir.path());
         return;
     }

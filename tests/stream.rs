@@ -288,9 +288,7 @@ fn malformed_lines_are_rejected_without_their_values_and_the_stream_goes_on() {
     bytes.extend(case_line("M1", "2026-11-20", "P1", TEXTS[0]).as_bytes());
     bytes.extend(b"\n{\"id\": \"M2\", \"text\": \"\xe7\xa7\x98\xe5\xaf\x86\n");
     bytes.extend(b"\n");
-    bytes.extend(
-        case_line("M3", "秘密日期值", "P3", TEXTS[1]).as_bytes(),
-    );
+    bytes.extend(case_line("M3", "秘密日期值", "P3", TEXTS[1]).as_bytes());
     bytes.extend(b"\n[1, 2]\n\xff\xfe\xfd\n");
     bytes.extend(case_line("M4", "2026-11-21", "P4", TEXTS[2]).as_bytes());
     std::fs::write(&input, bytes).unwrap();
@@ -329,13 +327,7 @@ fn rules_reload_when_valid_and_stay_when_not() {
     let rules = dir.path().join("rules");
     let o = common::bin::triage(&["rules", "export", s(&rules)]);
     assert!(o.status.success(), "{}", common::bin::stderr(&o));
-    let mut st = Stream::start(&[
-        "--no-state",
-        "--as-of",
-        "2026-12-01",
-        "--rules",
-        s(&rules),
-    ]);
+    let mut st = Stream::start(&["--no-state", "--as-of", "2026-12-01", "--rules", s(&rules)]);
     let begin = st.until("begin", |v| v["type"] == "notice");
     let first_hash = begin["data"]["rules_sha256"].as_str().unwrap().to_string();
     let text = "他们说了紫罗兰暗号，我很害怕，请政府处理。";
@@ -436,7 +428,11 @@ fn kill_9_then_restart_loses_nothing_and_counts_nothing_twice() {
     assert_eq!(notices(&second, "resumed").len(), 1);
     let second_ids = cases_of(&second, "case");
     // At least once: every case is in one run or the other.
-    let union: BTreeSet<String> = first_ids.iter().cloned().chain(second_ids.clone()).collect();
+    let union: BTreeSet<String> = first_ids
+        .iter()
+        .cloned()
+        .chain(second_ids.clone())
+        .collect();
     assert_eq!(union.len(), all.len());
     // The restart did not start over: only what was not committed is read again.
     assert!(second_ids.len() < all.len());
@@ -445,7 +441,12 @@ fn kill_9_then_restart_loses_nothing_and_counts_nothing_twice() {
 
     // And the results are those of one stream over the whole file.
     let (whole, _) = stream_all(
-        &["--state", s(&dir.path().join("w.sqlite")), "--as-of", "2026-12-01"],
+        &[
+            "--state",
+            s(&dir.path().join("w.sqlite")),
+            "--as-of",
+            "2026-12-01",
+        ],
         Some(&input),
     );
     let last = |lines: &[Value]| -> BTreeMap<String, (Value, Value)> {
@@ -517,7 +518,10 @@ fn a_followed_file_is_read_through_rotation() {
         ],
         None,
     );
-    assert_eq!(cases_of(&lines, "case"), ["D0000", "D0001", "E0000", "E0001"]);
+    assert_eq!(
+        cases_of(&lines, "case"),
+        ["D0000", "D0001", "E0000", "E0001"]
+    );
     assert_eq!(store_cases(&state), 10 + 3 + 4 + 2 + 2);
 }
 
@@ -674,7 +678,11 @@ fn stream_and_run_on_one_store_count_each_case_once() {
         "2026-12-01",
     ]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(common::bin::stderr(&o).contains("新增 0"), "{}", common::bin::stderr(&o));
+    assert!(
+        common::bin::stderr(&o).contains("新增 0"),
+        "{}",
+        common::bin::stderr(&o)
+    );
     assert_eq!(store_cases(&state), 300);
 }
 

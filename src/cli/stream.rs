@@ -60,8 +60,14 @@ pub(crate) fn cmd_stream(a: StreamArgs) -> Result<u8> {
         Some(path) => {
             let (store, key) = open_store(&path)?;
             Some(
-                Live::new(store, key, &generation.rules, !a.state.no_clusters, a.memory_days)
-                    .with_context(|| format!("无法读取历史库 {}", path.display()))?,
+                Live::new(
+                    store,
+                    key,
+                    &generation.rules,
+                    !a.state.no_clusters,
+                    a.memory_days,
+                )
+                .with_context(|| format!("无法读取历史库 {}", path.display()))?,
             )
         }
     };

@@ -38,7 +38,7 @@ use chrono::NaiveDate;
 
 use super::rules::{ClusterSettings, Fired};
 use super::store::{Position, Record, Store};
-use super::{HistoryRules, Info, Infer, Mode, Recorded, StateKey, describe_earlier};
+use super::{HistoryRules, Infer, Info, Mode, Recorded, StateKey, describe_earlier};
 use crate::cluster::{self, Hasher, PERMUTATIONS};
 use crate::input::Case;
 use crate::matcher::{Engine, Findings, SignalHit};
@@ -338,7 +338,11 @@ impl Live {
             };
             let g = Arc::clone(&tr.generation);
             let fired = self.repeat_hits(&g, &self.slots[t].info)?;
-            if self.slots[t].triaged.as_ref().is_some_and(|x| x.fired != fired) {
+            if self.slots[t]
+                .triaged
+                .as_ref()
+                .is_some_and(|x| x.fired != fired)
+            {
                 let assigned = self.assignment(generation, t);
                 if let Some(v) = self.rescore_if_changed(t, Some(fired), assigned) {
                     out.push(Out {
@@ -398,7 +402,9 @@ impl Live {
             return Err(std::io::Error::other("历史库写入线程已停止"));
         };
         if tx.send(batch).is_err() {
-            return self.collect(true).and(Err(std::io::Error::other("历史库写入线程已停止")));
+            return self
+                .collect(true)
+                .and(Err(std::io::Error::other("历史库写入线程已停止")));
         }
         self.writer.in_flight += 1;
         self.in_flight.push_back(sent_ids);
@@ -499,7 +505,10 @@ impl Live {
         }
         self.by_date.entry(info.received).or_default().push(s);
         if let Some(p) = info.place {
-            self.places.entry((info.class.clone(), p)).or_default().push(s);
+            self.places
+                .entry((info.class.clone(), p))
+                .or_default()
+                .push(s);
         }
         self.latest = self.latest.max(Some(info.received));
         self.parent.push(s);

@@ -229,7 +229,10 @@ impl Follower {
             if len < reader.read || rewritten {
                 if !self.notice(
                     "truncated",
-                    format!("文件变短或开头被改写，从头读起（此前读到第 {} 行）", reader.split.line),
+                    format!(
+                        "文件变短或开头被改写，从头读起（此前读到第 {} 行）",
+                        reader.split.line
+                    ),
                 ) {
                     return Ok(());
                 }
@@ -247,7 +250,8 @@ impl Follower {
                 if same_start && m.len() >= reader.read {
                     // The same file under a new inode (copied back):
                     // go on where reading stands.
-                    let mut new = Reader::open(&self.path, reader.done, reader.split.line, &self.hash)?;
+                    let mut new =
+                        Reader::open(&self.path, reader.done, reader.split.line, &self.hash)?;
                     new.fp = fingerprint(&new.file, m.len(), &self.hash)?;
                     reader = new;
                     continue;
@@ -258,7 +262,10 @@ impl Follower {
                 }
                 if !self.notice(
                     "rotated",
-                    format!("文件已轮换：旧文件读完（{} 行），开始读新文件", reader.split.line),
+                    format!(
+                        "文件已轮换：旧文件读完（{} 行），开始读新文件",
+                        reader.split.line
+                    ),
                 ) {
                     return Ok(());
                 }
@@ -281,10 +288,15 @@ impl Follower {
                     "truncated",
                     format!("文件比记录的位置（第 {} 行）短，从头读起", p.line),
                 );
-                return Ok(sent.then(|| Reader::open(&self.path, 0, 0, &self.hash)).transpose()?);
+                return sent
+                    .then(|| Reader::open(&self.path, 0, 0, &self.hash))
+                    .transpose();
             }
             let r = Reader::open(&self.path, p.offset, p.line, &self.hash)?;
-            let sent = self.notice("resumed", format!("从记录的位置（第 {} 行之后）接着读", p.line));
+            let sent = self.notice(
+                "resumed",
+                format!("从记录的位置（第 {} 行之后）接着读", p.line),
+            );
             return Ok(sent.then_some(r));
         }
         // Another file at the path. Rotated while stopped: the old file
@@ -324,7 +336,11 @@ impl Follower {
     /// A file beside the followed one, named like it, with the recorded
     /// fingerprint and at least the recorded length.
     fn rotated_away(&self, p: &Position) -> std::io::Result<Option<PathBuf>> {
-        let Some(name) = self.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        let Some(name) = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+        else {
             return Ok(None);
         };
         let dir = match self.path.parent() {
@@ -368,8 +384,9 @@ impl Follower {
             }
             let mut sent = true;
             let mut lines: Vec<(u64, Option<Line>, u64)> = Vec::new();
-            r.split
-                .feed(&buf[..n], |no, l, used| lines.push((no, l, start + used as u64)));
+            r.split.feed(&buf[..n], |no, l, used| {
+                lines.push((no, l, start + used as u64))
+            });
             for (no, l, end) in lines {
                 r.done = end;
                 let pos = self.position(r, end, no);

@@ -229,8 +229,13 @@ pub fn run(
     };
     spawn_source(opts, live.as_ref(), &stop, &tx)?;
     if let Some(dir) = &opts.watch {
-        reload::watch(dir.clone(), generation.hash.clone(), Arc::clone(&stop), tx.clone())
-            .map_err(|e| std::io::Error::other(format!("无法监视规则目录 {}：{e}", dir.display())))?;
+        reload::watch(
+            dir.clone(),
+            generation.hash.clone(),
+            Arc::clone(&stop),
+            tx.clone(),
+        )
+        .map_err(|e| std::io::Error::other(format!("无法监视规则目录 {}：{e}", dir.display())))?;
     }
     drop(tx);
     let bar = opts.progress.then(|| {
@@ -637,7 +642,10 @@ mod tests {
     #[test]
     fn gbk_lines_are_read() {
         let (bytes, _, _) = encoding_rs::GBK.encode("{\"text\":\"强拆\"}");
-        assert_eq!(decode(bytes.into_owned()).as_deref(), Some("{\"text\":\"强拆\"}"));
+        assert_eq!(
+            decode(bytes.into_owned()).as_deref(),
+            Some("{\"text\":\"强拆\"}")
+        );
         assert_eq!(decode(vec![0xff, 0xff, 0xff]), None);
     }
 }
