@@ -713,3 +713,29 @@ fn a_version_2_store_is_migrated() {
     assert_eq!(st.position("f").unwrap(), Some(p));
     assert!(st.integrity_ok().unwrap());
 }
+
+#[test]
+fn out_file_is_appended_to_after_an_unfinished_line_is_cut() {
+    let dir = tmp();
+    let out = dir.path().join("live.jsonl");
+    let input = dir.path().join("in.jsonl");
+    write_lines(&input, &numbered(2, "O"), false);
+    // What a stream killed while writing leaves behind.
+    std::fs::write(
+        &out,
+        "{\"type\":\"notice\",\"data\":{\"kind\":\"begin\"}}\n{\"type\":\"ca",
+    )
+    .unwrap();
+    let (stdout, _) = stream_all(
+        &["--no-state", "--as-of", "2026-12-01", "--out", s(&out)],
+        Some(&input),
+    );
+    assert!(stdout.is_empty());
+    let text = common::bin::read(&out);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(cases_of(&lines, "case"), ["O0000", "O0001"]);
+    assert_eq!(notices(&lines, "begin").len(), 2);
+}

@@ -98,7 +98,7 @@ pub(crate) fn cmd_stream(a: StreamArgs) -> Result<u8> {
         }
         Some(path) => {
             let mut o = std::fs::OpenOptions::new();
-            o.append(true).create(true);
+            o.read(true).append(true).create(true);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt;
