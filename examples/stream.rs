@@ -20,7 +20,8 @@
 //! - **Memory**: `memory N` streams N generated cases (received dates
 //!   advancing 1,000 cases a day, as a stream's would) into a stream with
 //!   a new store, and prints the resident memory every tenth of the way
-//!   and the peak (`VmHWM` of `/proc/PID/status`).
+//!   and the peak (`VmHWM` of `/proc/PID/status`). `STREAM_ARGS` adds
+//!   options to the stream (`STREAM_ARGS="--memory-days 7"`).
 //!
 //! The binary is `target/release/triage` (or `$TRIAGE_BIN`).
 
@@ -191,9 +192,13 @@ fn status_kb(pid: u32, field: &str) -> u64 {
 
 /// Stream `n` generated cases with advancing dates; print the memory.
 fn memory(bin: &Path, n: usize, dir: &Path) {
+    let extra: Vec<String> = std::env::var("STREAM_ARGS")
+        .map(|a| a.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
     let mut child = triage(bin)
         .args(["stream", "--as-of", "2026-12-01", "-q", "--state"])
         .arg(dir.join("memory.sqlite"))
+        .args(&extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
