@@ -739,3 +739,51 @@ fn out_file_is_appended_to_after_an_unfinished_line_is_cut() {
     assert_eq!(cases_of(&lines, "case"), ["O0000", "O0001"]);
     assert_eq!(notices(&lines, "begin").len(), 2);
 }
+
+#[test]
+fn clusters_span_stream_run_and_restarted_stream_through_the_store() {
+    let dir = tmp();
+    let state = dir.path().join("s.sqlite");
+    let letter = "我们是清水镇的村民，我叫张三，去年村里的土地被征收，每亩补偿款被村干部扣了一半，\
+                  我们多次找镇政府反映都没有结果，请求上级派人调查，把补偿款足额发放到户。";
+    let copy =
+        |id: &str, who: &str| case_line(id, "2026-11-20", who, &letter.replace("张三", "李四"));
+    let first = dir.path().join("a.jsonl");
+    write_lines(&first, &[copy("N1", "P1"), copy("N2", "P2")], false);
+    let (lines, _) = stream_all(
+        &["--state", s(&state), "--as-of", "2026-12-01"],
+        Some(&first),
+    );
+    let n2 = lines.iter().find(|v| v["data"]["id"] == "N2").unwrap();
+    assert_eq!(n2["data"]["cluster"]["size"], 2);
+
+    // Tonight's run finds the streamed copies in the store.
+    let tonight = dir.path().join("b.jsonl");
+    write_lines(&tonight, &[copy("N3", "P3")], false);
+    let out = dir.path().join("out");
+    let o = triage(&[
+        "run",
+        s(&tonight),
+        "--out",
+        s(&out),
+        "--state",
+        s(&state),
+        "--as-of",
+        "2026-12-01",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::bin::stderr(&o));
+    let v: Value =
+        serde_json::from_str(common::bin::read(&out.join("warnings.jsonl")).trim()).unwrap();
+    assert_eq!(v["cluster"]["size"], 3);
+
+    // A new stream starts with the store's window as cluster members.
+    let later = dir.path().join("c.jsonl");
+    write_lines(&later, &[copy("N4", "P4")], false);
+    let (lines, _) = stream_all(
+        &["--state", s(&state), "--as-of", "2026-12-01"],
+        Some(&later),
+    );
+    let n4 = lines.iter().find(|v| v["data"]["id"] == "N4").unwrap();
+    assert_eq!(n4["data"]["cluster"]["size"], 4);
+    assert_eq!(store_cases(&state), 4);
+}

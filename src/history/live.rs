@@ -104,6 +104,46 @@ struct Slot {
     dead: bool,
 }
 
+/// The cases of one LSH bucket, in arrival order. Most buckets hold one
+/// case, which then needs no allocation of its own.
+#[derive(Debug, Clone)]
+enum Bucket {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Bucket {
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let s: &[u32] = match self {
+            Bucket::One(x) => std::slice::from_ref(x),
+            Bucket::Many(v) => v,
+        };
+        s.iter().map(|&x| x as usize)
+    }
+
+    fn push(&mut self, x: usize) {
+        let x = x as u32;
+        match self {
+            Bucket::One(a) => *self = Bucket::Many(vec![*a, x]),
+            Bucket::Many(v) => v.push(x),
+        }
+    }
+
+    /// The bucket with the cases renumbered by `map` (dropped when `None`).
+    fn remapped(&self, map: &[Option<usize>]) -> Option<Bucket> {
+        let v: Vec<u32> = self
+            .iter()
+            .filter_map(|x| map[x])
+            .map(|x| x as u32)
+            .collect();
+        match v.len() {
+            0 => None,
+            1 => Some(Bucket::One(v[0])),
+            _ => Some(Bucket::Many(v)),
+        }
+    }
+}
+
 /// One commit for the writer thread.
 struct Batch {
     records: Vec<Record>,
@@ -170,7 +210,7 @@ pub struct Live {
     slots: Vec<Slot>,
     parent: Vec<usize>,
     members: HashMap<usize, Vec<usize>>,
-    buckets: HashMap<u64, Vec<usize>>,
+    buckets: HashMap<u64, Bucket>,
     by_id: HashMap<String, usize>,
     by_pkey: HashMap<[u8; 32], Vec<usize>>,
     places: HashMap<(String, [u8; 32]), Vec<usize>>,
@@ -332,6 +372,12 @@ impl Live {
                 verdict,
             });
         }
+        // The signature is in the buckets and in the record just queued
+        // (the store's sketch); later comparisons with this case use its
+        // shingles, and its later records leave the sketch as it is.
+        let info = &mut self.slots[s].info;
+        info.signature = Vec::new();
+        info.shingles.shrink_to_fit();
         for t in later {
             let Some(tr) = self.slots[t].triaged.as_ref() else {
                 continue;
@@ -380,17 +426,24 @@ impl Live {
         if self.pending.is_empty() && position.is_none() {
             return Ok(());
         }
-        let mut last: HashMap<&str, usize> = HashMap::new();
-        for (i, r) in self.pending.iter().enumerate() {
-            last.insert(r.case_id.as_str(), i);
+        // The last record of each case, with the sketch of its first
+        // (later records of a case carry none).
+        let mut at: HashMap<String, usize> = HashMap::new();
+        let mut records: Vec<Record> = Vec::with_capacity(self.pending.len());
+        for mut r in std::mem::take(&mut self.pending) {
+            match at.get(&r.case_id) {
+                Some(&i) => {
+                    if r.sketch.is_none() {
+                        r.sketch = records[i].sketch.take();
+                    }
+                    records[i] = r;
+                }
+                None => {
+                    at.insert(r.case_id.clone(), records.len());
+                    records.push(r);
+                }
+            }
         }
-        let keep: HashSet<usize> = last.into_values().collect();
-        let records: Vec<Record> = std::mem::take(&mut self.pending)
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| keep.contains(i))
-            .map(|(_, r)| r)
-            .collect();
         let prune = self.prune_cut();
         let sent_ids: HashSet<String> = records.iter().map(|r| r.case_id.clone()).collect();
         let batch = Batch {
@@ -489,7 +542,7 @@ impl Live {
             }
             self.kill(s);
         }
-        if self.dead > 4096 && self.dead > self.slots.len() / 2 {
+        if self.dead > 4096 && self.dead > self.slots.len() / 3 {
             self.compact();
         }
         Ok(())
@@ -588,9 +641,9 @@ impl Live {
             return;
         }
         for key in cluster::bands(&self.slots[i].info.signature) {
-            let bucket = self.buckets.remove(&key).unwrap_or_default();
+            let bucket = self.buckets.remove(&key);
             let mut tries = 0;
-            for &j in &bucket {
+            for j in bucket.iter().flat_map(Bucket::iter) {
                 if tries >= MAX_TRIES {
                     break;
                 }
@@ -608,8 +661,13 @@ impl Live {
                     self.join(i, j);
                 }
             }
-            let mut bucket = bucket;
-            bucket.push(i);
+            let bucket = match bucket {
+                Some(mut b) => {
+                    b.push(i);
+                    b
+                }
+                None => Bucket::One(i as u32),
+            };
             self.buckets.insert(key, bucket);
         }
     }
@@ -845,8 +903,10 @@ impl Live {
         let remap = |v: &mut Vec<usize>| {
             *v = v.iter().filter_map(|&x| map[x]).collect();
         };
-        self.buckets.values_mut().for_each(remap);
-        self.buckets.retain(|_, v| !v.is_empty());
+        self.buckets = std::mem::take(&mut self.buckets)
+            .into_iter()
+            .filter_map(|(k, b)| b.remapped(&map).map(|b| (k, b)))
+            .collect();
         self.by_pkey.values_mut().for_each(remap);
         self.places.values_mut().for_each(remap);
         self.by_date.values_mut().for_each(remap);
