@@ -365,7 +365,8 @@ impl Live {
         touched.dedup();
 
         let mut out = Vec::new();
-        let assigned = self.assignment(generation, s);
+        let mut groups = Groups::default();
+        let assigned = self.assignment(generation, s, &mut groups);
         if let Some(verdict) = self.rescore(s, None, assigned) {
             out.push(Out {
                 update: false,
@@ -389,7 +390,7 @@ impl Live {
                 .as_ref()
                 .is_some_and(|x| x.fired != fired)
             {
-                let assigned = self.assignment(generation, t);
+                let assigned = self.assignment(generation, t, &mut groups);
                 if let Some(v) = self.rescore_if_changed(t, Some(fired), assigned) {
                     out.push(Out {
                         update: true,
@@ -402,7 +403,7 @@ impl Live {
             if self.slots[t].triaged.is_none() {
                 continue;
             }
-            let assigned = self.assignment(generation, t);
+            let assigned = self.assignment(generation, t, &mut groups);
             let same = self.slots[t]
                 .triaged
                 .as_ref()
@@ -687,8 +688,9 @@ impl Live {
 
     /// The cluster case `s` belongs to now: its near-duplicate cluster
     /// when it has one, else its place cluster; the points from the
-    /// settings of the case's own rule set.
-    fn assignment(&mut self, current: &RuleGen, s: usize) -> Option<Assigned> {
+    /// settings of the case's own rule set. `groups` keeps the sizes and
+    /// partitions worked out for the other cases of the same step.
+    fn assignment(&mut self, current: &RuleGen, s: usize, groups: &mut Groups) -> Option<Assigned> {
         let settings = current.history.cluster.as_ref()?;
         self.hasher.as_ref()?;
         let own = self.slots[s]
@@ -696,21 +698,19 @@ impl Live {
             .as_ref()
             .map(|t| Arc::clone(&t.generation))?;
         let r = self.find(s);
-        let members: Vec<usize> = self
-            .members
-            .get(&r)
-            .map(|m| m.iter().copied().filter(|&x| !self.slots[x].dead).collect())
-            .unwrap_or_default();
-        if members.len() >= 2 {
-            let first = members
-                .iter()
-                .copied()
-                .min()
-                .map_or_else(String::new, |m| self.slots[m].info.id.clone());
-            let size = members.len() as u32;
+        let (size, first) = match groups.near.get(&r) {
+            Some(&x) => x,
+            None => {
+                let m = self.members.get(&r).map(Vec::as_slice).unwrap_or(&[]);
+                let x = (m.len() as u32, m.iter().copied().min().unwrap_or(s));
+                groups.near.insert(r, x);
+                x
+            }
+        };
+        if size >= 2 {
             return Some(Assigned {
                 cluster: ClusterRef {
-                    id: format!("ND-{first}"),
+                    id: format!("ND-{}", self.slots[first].info.id),
                     size,
                     kind: cluster::Kind::NearDuplicate.name().to_string(),
                 },
@@ -723,7 +723,32 @@ impl Live {
         if &info.class == other {
             return None;
         }
-        let group = self.places.get(&(info.class.clone(), place))?;
+        let key = (info.class.clone(), place);
+        if !groups.partitioned.contains(&key) {
+            self.partition(&key, settings.window_days, groups);
+            groups.partitioned.insert(key);
+        }
+        let &(size, first) = groups.place.get(&s)?;
+        if size < settings.place_min_size {
+            return None;
+        }
+        Some(Assigned {
+            cluster: ClusterRef {
+                id: format!("PL-{}", self.slots[first].info.id),
+                size,
+                kind: cluster::Kind::Place.name().to_string(),
+            },
+            points: points_of(&own, settings, cluster::Kind::Place, size),
+        })
+    }
+
+    /// The greedy partition of one place group, as `cluster::places`
+    /// makes it: in order of (received, id), a case more than
+    /// `window_days` after its part's first case starts a new part.
+    fn partition(&self, key: &(String, [u8; 32]), window_days: u32, groups: &mut Groups) {
+        let Some(group) = self.places.get(key) else {
+            return;
+        };
         let mut g: Vec<usize> = group
             .iter()
             .copied()
@@ -733,31 +758,24 @@ impl Live {
             let (a, b) = (&self.slots[a].info, &self.slots[b].info);
             (a.received, &a.id).cmp(&(b.received, &b.id))
         });
-        let mut part: Vec<usize> = Vec::new();
+        let mut parts: Vec<Vec<usize>> = Vec::new();
         for x in g {
-            if let Some(&first) = part.first()
-                && (self.slots[x].info.received - self.slots[first].info.received).num_days()
-                    > i64::from(settings.window_days)
-            {
-                if part.contains(&s) {
-                    break;
+            match parts.last_mut() {
+                Some(part)
+                    if (self.slots[x].info.received - self.slots[part[0]].info.received)
+                        .num_days()
+                        <= i64::from(window_days) =>
+                {
+                    part.push(x)
                 }
-                part.clear();
+                _ => parts.push(vec![x]),
             }
-            part.push(x);
         }
-        if !part.contains(&s) || (part.len() as u32) < settings.place_min_size {
-            return None;
+        for part in parts {
+            for &x in &part {
+                groups.place.insert(x, (part.len() as u32, part[0]));
+            }
         }
-        let size = part.len() as u32;
-        Some(Assigned {
-            cluster: ClusterRef {
-                id: format!("PL-{}", self.slots[part[0]].info.id),
-                size,
-                kind: cluster::Kind::Place.name().to_string(),
-            },
-            points: points_of(&own, settings, cluster::Kind::Place, size),
-        })
     }
 
     /// Score case `s` again (with new repeat hits when given) and return
@@ -919,6 +937,17 @@ impl Live {
         self.by_id.retain(|_, v| *v < n);
         self.dead = 0;
     }
+}
+
+/// Cluster sizes and place partitions worked out during one new case.
+#[derive(Default)]
+struct Groups {
+    /// Root → (size, first member) of a near-duplicate cluster.
+    near: HashMap<usize, (u32, usize)>,
+    /// Case → (size, first case) of its place part.
+    place: HashMap<usize, (u32, usize)>,
+    /// Place groups already partitioned.
+    partitioned: HashSet<(String, [u8; 32])>,
 }
 
 /// Comparisons a new bucket member makes at most, as in `cluster/`.
