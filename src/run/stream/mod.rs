@@ -493,14 +493,20 @@ impl Driver<'_> {
                 Event::Failed(m) => return Err(std::io::Error::other(m)),
                 Event::Rules(Ok(new)) => return Ok(Next::Reload(new)),
                 Event::Rules(Err(diags)) => {
-                    for d in &diags {
-                        eprintln!("{}", d.render());
-                    }
                     let errors = diags
                         .iter()
                         .filter(|d| d.severity == crate::rules::Severity::Error)
                         .count();
-                    eprintln!("新规则有 {errors} 个错误，未加载；仍使用原规则 {}", g.hash);
+                    let print = || {
+                        for d in &diags {
+                            eprintln!("{}", d.render());
+                        }
+                        eprintln!("新规则有 {errors} 个错误，未加载；仍使用原规则 {}", g.hash);
+                    };
+                    match &self.bar {
+                        Some(b) => b.suspend(print),
+                        None => print(),
+                    }
                     self.notice(&serde_json::json!({
                         "kind": "rules_rejected",
                         "errors": errors,
