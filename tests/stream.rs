@@ -284,7 +284,7 @@ fn results_appear_before_the_input_ends() {
 fn malformed_lines_are_rejected_without_their_values_and_the_stream_goes_on() {
     let dir = tmp();
     let input = dir.path().join("in.jsonl");
-    let mut bytes = Vec::new();
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
     bytes.extend(case_line("M1", "2026-11-20", "P1", TEXTS[0]).as_bytes());
     bytes.extend(b"\n{\"id\": \"M2\", \"text\": \"\xe7\xa7\x98\xe5\xaf\x86\n");
     bytes.extend(b"\n");
@@ -376,6 +376,15 @@ fn rules_reload_when_valid_and_stay_when_not() {
 
 #[test]
 fn sigterm_finishes_commits_and_exits_zero() {
+    stop_by("-TERM");
+}
+
+#[test]
+fn sigint_finishes_commits_and_exits_zero() {
+    stop_by("-INT");
+}
+
+fn stop_by(signal: &str) {
     let dir = tmp();
     let state = dir.path().join("s.sqlite");
     let mut st = Stream::start(&["--state", s(&state), "--as-of", "2026-12-01"]);
@@ -385,7 +394,7 @@ fn sigterm_finishes_commits_and_exits_zero() {
     }
     st.case("T0019");
     // Standard input stays open: only the signal ends the stream.
-    st.signal("-TERM");
+    st.signal(signal);
     let (code, out, _) = st.wait();
     assert_eq!(code, Some(0));
     assert_eq!(notices(&out, "end")[0]["data"]["reason"], "signal");

@@ -561,6 +561,11 @@ impl Driver<'_> {
                 );
             }
         };
+        // A byte-order mark at the start of a file is not part of its first case.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(t) => t.to_string(),
+            None => text,
+        };
         let case = match parse_json_case(&text) {
             Ok(c) => c,
             Err(e) => return self.reject(l.line, e.0),
