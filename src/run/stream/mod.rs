@@ -42,8 +42,9 @@
 //!   `rules_rejected` (a changed rule set had `errors` errors, printed on
 //!   standard error; the set named by `rules_sha256` stays), `resumed`,
 //!   `truncated`, `rotated` (a followed file; `source`, `message`), and
-//!   `end` (`reason`: `eof`, `signal` or `closed`; the counts `cases`,
-//!   `updates`, `rejects`, `warned`).
+//!   `end` (`reason`: `eof` or `signal`; the counts `cases`, `updates`,
+//!   `rejects`, `warned`). When the output is closed (a reader that went
+//!   away) the stream stops without an `end` line.
 //!
 //! # Commits
 //!
