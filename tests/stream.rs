@@ -765,6 +765,12 @@ fn clusters_span_stream_run_and_restarted_stream_through_the_store() {
     );
     let n2 = lines.iter().find(|v| v["data"]["id"] == "N2").unwrap();
     assert_eq!(n2["data"]["cluster"]["size"], 2);
+    // The first copy learns of its cluster from an update after N2's line.
+    assert_eq!(cases_of(&lines, "update"), ["N1"]);
+    let n1 = lines.iter().rfind(|v| v["data"]["id"] == "N1").unwrap();
+    assert_eq!(n1["data"]["cluster"]["size"], 2);
+    let first_n1 = lines.iter().find(|v| v["data"]["id"] == "N1").unwrap();
+    assert!(n1["data"]["risk"].as_u64() > first_n1["data"]["risk"].as_u64());
 
     // Tonight's run finds the streamed copies in the store.
     let tonight = dir.path().join("b.jsonl");
@@ -795,4 +801,46 @@ fn clusters_span_stream_run_and_restarted_stream_through_the_store() {
     let n4 = lines.iter().find(|v| v["data"]["id"] == "N4").unwrap();
     assert_eq!(n4["data"]["cluster"]["size"], 4);
     assert_eq!(store_cases(&state), 4);
+}
+
+#[test]
+fn a_late_letter_updates_the_history_of_a_later_one() {
+    let dir = tmp();
+    let state = dir.path().join("s.sqlite");
+    let input = dir.path().join("in.jsonl");
+    // The letter of 20 November arrives before the one of 1 November
+    // from the same petitioner about the same matter.
+    write_lines(
+        &input,
+        &[
+            case_line("L2", "2026-11-20", "P9", TEXTS[0]),
+            case_line("L1", "2026-11-01", "P9", TEXTS[0]),
+        ],
+        false,
+    );
+    let (lines, _) = stream_all(
+        &["--state", s(&state), "--as-of", "2026-12-01"],
+        Some(&input),
+    );
+    let rules = |v: &Value| -> Vec<String> {
+        v["data"]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = lines.iter().find(|v| v["data"]["id"] == "L2").unwrap();
+    assert!(!rules(first).contains(&"HX-001".to_string()));
+    assert_eq!(cases_of(&lines, "update"), ["L2"]);
+    let update = lines.iter().find(|v| v["type"] == "update").unwrap();
+    assert!(rules(update).contains(&"HX-001".to_string()), "{update}");
+    // The update follows the line of the case that caused it.
+    let at = |kind: &str, id: &str| {
+        lines
+            .iter()
+            .position(|v| v["type"] == kind && v["data"]["id"] == id)
+            .unwrap()
+    };
+    assert!(at("update", "L2") > at("case", "L1"));
 }
