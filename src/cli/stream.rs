@@ -48,11 +48,13 @@ pub(crate) fn cmd_stream(a: StreamArgs) -> Result<u8> {
     let set = engine.rules();
     let calendar = load_calendar(&set.source)?;
     let hash = set.source.rules_hash();
+    let dict_hash = set.source.dict_hash();
     let origin = set.source.origin.clone();
     let generation = Generation {
         rules: Arc::new(RuleGen::new(Arc::new(engine), history)),
         calendar,
         hash,
+        dict_hash,
         origin,
     };
     let live = match a.state.path() {

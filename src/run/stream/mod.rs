@@ -37,8 +37,9 @@
 //!   ```
 //!
 //! - **`notice`**: what happened to the stream. `data.kind` is `begin`
-//!   (with `rules_sha256`, the rule set in use, and `as_of`), `rules` (a
-//!   new rule set is active from the next case: `rules_sha256`),
+//!   (with `rules_sha256` and `dict_sha256`, the rule set in use, and
+//!   `as_of`), `rules` (a new rule set is active from the next case:
+//!   `rules_sha256`, `dict_sha256`),
 //!   `rules_rejected` (a changed rule set had `errors` errors, printed on
 //!   standard error; the set named by `rules_sha256` stays), `resumed`,
 //!   `truncated`, `rotated` (a followed file; `source`, `message`), and
@@ -232,7 +233,7 @@ pub fn run(
     if let Some(dir) = &opts.watch {
         reload::watch(
             dir.clone(),
-            generation.hash.clone(),
+            generation.identity(),
             Arc::clone(&stop),
             tx.clone(),
         )
@@ -271,6 +272,7 @@ pub fn run(
         "source": d.name,
         "rules": current.origin,
         "rules_sha256": current.hash,
+        "dict_sha256": current.dict_hash,
         "as_of": first_day.to_string(),
         "state": d.live.is_some(),
     }))?;
@@ -286,6 +288,7 @@ pub fn run(
                     "kind": "rules",
                     "rules": new.origin,
                     "rules_sha256": new.hash,
+                    "dict_sha256": new.dict_hash,
                     "message": "规则已重新加载，下一件起使用新规则",
                 }))?;
                 current = Arc::from(new);

@@ -36,6 +36,8 @@ pub struct Generation {
     pub calendar: Calendar,
     /// SHA-256 of the rule files (as the run manifest gives it).
     pub hash: String,
+    /// SHA-256 of the user dictionary.
+    pub dict_hash: String,
     /// Where the rules come from.
     pub origin: String,
 }
@@ -55,17 +57,28 @@ pub fn build(source: RuleSource) -> Result<Generation, Vec<Diagnostic>> {
         return Err(errors);
     }
     let hash = set.source.rules_hash();
+    let dict_hash = set.source.dict_hash();
     let origin = set.source.origin.clone();
     Ok(Generation {
         rules: Arc::new(RuleGen::new(Arc::new(engine), history)),
         calendar,
         hash,
+        dict_hash,
         origin,
     })
 }
 
+impl Generation {
+    /// What tells two rule folders apart: the rules' and the dictionary's
+    /// hashes.
+    pub fn identity(&self) -> String {
+        format!("{} {}", self.hash, self.dict_hash)
+    }
+}
+
 /// Watch `dir` until `stop`, sending each new rule set (or its errors)
-/// whose files differ from `active` (the hash of the set in use).
+/// whose files differ from `active` (the [`Generation::identity`] of the
+/// set in use).
 pub fn watch(
     dir: PathBuf,
     mut active: String,
@@ -99,7 +112,7 @@ pub fn watch(
                 continue;
             };
             if let Ok(g) = &next {
-                active = g.hash.clone();
+                active = g.identity();
             }
             if tx.send(Event::Rules(next.map(Box::new))).is_err() {
                 return;
@@ -123,7 +136,7 @@ fn read(dir: &Path, active: &str) -> Option<Result<Generation, Vec<Diagnostic>>>
             )]));
         }
     };
-    if source.rules_hash() == active {
+    if format!("{} {}", source.rules_hash(), source.dict_hash()) == active {
         return None;
     }
     Some(build(source))
