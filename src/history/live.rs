@@ -207,6 +207,8 @@ pub struct Live {
     key: StateKey,
     hasher: Option<Hasher>,
     memory_days: u32,
+    /// Days of sketches the store keeps (the cluster window, as a run keeps).
+    sketch_days: u32,
     slots: Vec<Slot>,
     parent: Vec<usize>,
     members: HashMap<usize, Vec<usize>>,
@@ -249,6 +251,7 @@ impl Live {
             key,
             hasher,
             memory_days,
+            sketch_days: settings.map_or(memory_days, |c| c.window_days),
             slots: Vec::new(),
             parent: Vec::new(),
             members: HashMap::new(),
@@ -508,10 +511,11 @@ impl Live {
         }
     }
 
-    /// The date before which sketches leave the store, once per new date.
+    /// The date before which sketches leave the store (the cluster
+    /// window, as a run prunes them), once per new date.
     fn prune_cut(&mut self) -> Option<NaiveDate> {
         self.hasher.as_ref()?;
-        let cut = self.latest? - chrono::Duration::days(i64::from(self.memory_days));
+        let cut = self.latest? - chrono::Duration::days(i64::from(self.sketch_days));
         if self.pruned == Some(cut) {
             return None;
         }
