@@ -568,7 +568,10 @@ impl Live {
                 .or_default()
                 .push(s);
         }
-        self.latest = self.latest.max(Some(info.received));
+        // A date after tomorrow (a typing error) does not move the
+        // window, or one such case would empty memory and the sketches.
+        let tomorrow = chrono::Local::now().date_naive() + chrono::Duration::days(1);
+        self.latest = self.latest.max(Some(info.received.min(tomorrow)));
         self.parent.push(s);
         self.members.insert(s, vec![s]);
         self.slots.push(Slot {
