@@ -618,30 +618,54 @@ fn stream_agrees_with_run(corpus: &Path) {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap()),
     );
-    let (lines, _) = stream_all(
-        &[
-            "--state",
-            s(&dir.path().join("stream.sqlite")),
-            "--as-of",
-            "2026-12-01",
-            "--memory-days",
-            "400",
-        ],
-        Some(corpus),
-    );
-    let streamed = results_of(
-        lines
-            .into_iter()
-            .filter(|v| v["type"] == "case" || v["type"] == "update")
-            .map(|v| v["data"].clone()),
-    );
-    assert_eq!(run.len(), streamed.len());
-    let differ: Vec<_> = run
-        .iter()
-        .filter(|(id, r)| streamed.get(*id) != Some(r))
-        .map(|(id, r)| (id, r, streamed.get(id)))
-        .collect();
-    assert!(differ.is_empty(), "{} differ: {differ:?}", differ.len());
+    // Every way in: standard input, and the same file followed.
+    let state = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let common = ["--as-of", "2026-12-01", "--memory-days", "400", "--state"];
+    let stdin_state = state("stdin.sqlite");
+    let follow_state = state("follow.sqlite");
+    let ways: [(Vec<&str>, Option<&Path>); 2] = [
+        (
+            common
+                .iter()
+                .copied()
+                .chain([stdin_state.as_str()])
+                .collect(),
+            Some(corpus),
+        ),
+        (
+            common
+                .iter()
+                .copied()
+                .chain([
+                    follow_state.as_str(),
+                    "--follow",
+                    s(corpus),
+                    "--exit-at-end",
+                ])
+                .collect(),
+            None,
+        ),
+    ];
+    for (args, stdin) in ways {
+        let (lines, _) = stream_all(&args, stdin);
+        let streamed = results_of(
+            lines
+                .into_iter()
+                .filter(|v| v["type"] == "case" || v["type"] == "update")
+                .map(|v| v["data"].clone()),
+        );
+        assert_eq!(run.len(), streamed.len(), "{args:?}");
+        let differ: Vec<_> = run
+            .iter()
+            .filter(|(id, r)| streamed.get(*id) != Some(r))
+            .map(|(id, r)| (id, r, streamed.get(id)))
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{args:?}: {} differ: {differ:?}",
+            differ.len()
+        );
+    }
 }
 
 #[test]
