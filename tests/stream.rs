@@ -868,3 +868,69 @@ fn a_late_letter_updates_the_history_of_a_later_one() {
     };
     assert!(at("update", "L2") > at("case", "L1"));
 }
+
+#[test]
+fn a_followed_stream_leaves_no_case_text_or_id_number_in_the_store() {
+    let dir = tmp();
+    let state = dir.path().join("h.sqlite");
+    let input = dir.path().join("in.jsonl");
+    let secrets = [
+        (
+            "430102198001011234",
+            "王秀英",
+            "13912345678",
+            "我家的承包地被强行占用三年了",
+        ),
+        (
+            "430102199002025678",
+            "赵建国",
+            "13887654321",
+            "厂里拖欠我们工资两年多了",
+        ),
+    ];
+    let lines: Vec<String> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name, phone, text))| {
+            serde_json::json!({
+                "id": format!("S{i}"), "received": "2026-11-01", "petitioner_ids": [id, name],
+                "location": "青山镇红星村", "title": format!("{name}的来信"),
+                "text": format!("我叫{name}，电话{phone}。{text}。"),
+            })
+            .to_string()
+        })
+        .collect();
+    write_lines(&input, &lines, false);
+    let (out, _) = stream_all(
+        &[
+            "--state",
+            s(&state),
+            "--as-of",
+            "2026-12-01",
+            "--follow",
+            s(&input),
+            "--exit-at-end",
+        ],
+        None,
+    );
+    assert_eq!(cases_of(&out, "case"), ["S0", "S1"]);
+    let mut bytes = Vec::new();
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let p = f.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("h.sqlite")
+        {
+            bytes.extend(std::fs::read(&p).unwrap());
+        }
+    }
+    assert!(!bytes.is_empty());
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    for (id, name, phone, text) in secrets {
+        for needle in [id, name, phone, &text[..12], "青山镇", "来信"] {
+            assert!(!contains(needle), "the store holds {needle:?}");
+        }
+    }
+    assert!(!contains(KEY));
+}
