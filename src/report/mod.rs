@@ -1,0 +1,899 @@
+//! The morning report: `report.html`, one self-contained page that duty
+//! staff open from a USB stick, filter and print.
+//!
+//! The page is built from a run's folder (the list, the manifest, rejects
+//! and field notes), so `triage run` ([`ReportSink`], before the manifest)
+//! and `triage report OUT_DIR` ([`rebuild`]) make the same file. The case
+//! text is not in the list: it is read again from the inputs the manifest
+//! names, when they are still there. The layout is an askama template
+//! (`templates/report.html`) with the style sheet and script inlined; the
+//! data goes in a `<script type="application/json">` block with `<`, `>`,
+//! `&`, `/` and `@` escaped, so no text of a case can close the block or
+//! read as a reference to another file. The page loads nothing: no fonts,
+//! no scripts, no images from elsewhere.
+//!
+//! Identity numbers, phone numbers and names are masked on the page by
+//! default ([`privacy`]); the list files are never changed.
+
+pub mod model;
+pub mod privacy;
+pub mod svg;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::sink::{End, Manifest, Reject, Sink};
+use model::{InputInfo, Listed, NoteInfo, RunInfo};
+
+/// The report's file name in the output folder.
+pub const REPORT_FILE: &str = "report.html";
+
+/// The style sheet, inlined into the page.
+pub const REPORT_CSS: &str = include_str!("templates/report.css");
+/// The script, inlined into the page.
+pub const REPORT_JS: &str = include_str!("templates/report.js");
+
+/// Cases a page of the list shows at a time.
+pub const PAGE_ROWS: usize = 100;
+
+/// Rejected records listed one by one in the manifest block.
+const MAX_REJECT_ROWS: usize = 20;
+
+/// How to build the report.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Show identity numbers, phone numbers and names as written
+    /// (masked by default).
+    pub unmasked: bool,
+    /// The folder of the previous run to compare with (new red cases,
+    /// clusters that grew, cases now overdue).
+    pub previous: Option<PathBuf>,
+    /// Cases of the history store received in the chart's window:
+    /// (case id, received, primary class). `None` without a store.
+    pub history: Option<Vec<DayCase>>,
+    /// The summary's first line (date judged at, period in force); read
+    /// from `summary.md` when not given.
+    pub preamble: Option<String>,
+}
+
+/// A case of the history store for the daily chart: (case id, received,
+/// primary class).
+pub type DayCase = (String, NaiveDate, String);
+
+/// The cases of `store` received in the chart's days ending at `as_of`.
+pub fn store_window(
+    store: &crate::history::store::Store,
+    as_of: NaiveDate,
+) -> std::io::Result<Vec<DayCase>> {
+    let from = as_of - chrono::Duration::days(svg::DAYS - 1);
+    Ok(store
+        .window(from)?
+        .into_iter()
+        .filter(|c| c.received <= as_of)
+        .map(|c| (c.case_id, c.received, c.class))
+        .collect())
+}
+
+impl RunInfo {
+    /// The manifest's fields as the report shows them.
+    pub fn from_manifest(m: &Manifest) -> RunInfo {
+        RunInfo {
+            program: m.program.clone(),
+            rules_origin: m.rules_origin.clone(),
+            rules_sha256: m.rules_sha256.clone(),
+            dict_sha256: m.dict_sha256.clone(),
+            inputs: m.inputs.iter().map(input_info).collect(),
+            counts: model::CountsInfo {
+                read: m.counts.read,
+                triaged: m.counts.triaged,
+                rejected: m.counts.rejected,
+            },
+            masked: m.masked,
+            as_of: m.as_of.clone(),
+            started: m.started.clone(),
+        }
+    }
+}
+
+fn input_info(i: &crate::sink::InputManifest) -> InputInfo {
+    use crate::input::Format;
+    InputInfo {
+        path: i.path.clone(),
+        format: match i.format {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+        }
+        .to_string(),
+        encoding: i.encoding.clone(),
+        fallback_lines: i.fallback_lines,
+        read: i.read,
+        rejected: i.rejected,
+    }
+}
+
+/// `report.html` as a [`Sink`]: at the end of the run it reads the files
+/// the sinks before it wrote into the staging folder (so it goes after the
+/// list, the notes, the summary and the rejects, and before the manifest,
+/// which then lists it) and writes the page beside them.
+pub struct ReportSink {
+    dir: PathBuf,
+    run: RunInfo,
+    opts: ReportOptions,
+}
+
+impl ReportSink {
+    /// The report of the run writing into `dir`; `manifest` holds what is
+    /// known before the run, the inputs and counts come at the end.
+    pub fn new(dir: &Path, manifest: &Manifest, opts: ReportOptions) -> ReportSink {
+        ReportSink {
+            dir: dir.to_path_buf(),
+            run: RunInfo::from_manifest(manifest),
+            opts,
+        }
+    }
+}
+
+impl Sink for ReportSink {
+    fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
+        self.run.inputs = end.inputs.iter().map(input_info).collect();
+        self.run.counts = model::CountsInfo {
+            read: end.counts.read,
+            triaged: end.counts.triaged,
+            rejected: end.counts.rejected,
+        };
+        write(&self.dir, &self.run, &self.opts)?;
+        end.outputs.push(REPORT_FILE.to_string());
+        Ok(())
+    }
+}
+
+/// Build `report.html` again from the run in `dir` (its manifest, list,
+/// rejects and notes) and write it there.
+pub fn rebuild(dir: &Path, opts: &ReportOptions) -> std::io::Result<()> {
+    let path = dir.join("manifest.json");
+    let bytes =
+        std::fs::read(&path).map_err(|e| crate::util::ioerr::with_path("读取", &path, e))?;
+    let run: RunInfo = serde_json::from_slice(&bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} 无法读取：{e}", path.display()),
+        )
+    })?;
+    write(dir, &run, opts)
+}
+
+/// Render the page for the run in `dir` and write it as `dir/report.html`.
+pub fn write(dir: &Path, run: &RunInfo, opts: &ReportOptions) -> std::io::Result<()> {
+    let html = render(dir, run, opts)?;
+    let path = dir.join(REPORT_FILE);
+    crate::util::write_atomic(&path, html.as_bytes())
+        .map_err(|e| crate::util::ioerr::with_path("写入", &path, e))
+}
+
+/// The page for the run in `dir`.
+pub fn render(dir: &Path, run: &RunInfo, opts: &ReportOptions) -> std::io::Result<String> {
+    let listed: Vec<Listed> = model::read_jsonl(&dir.join("warnings.jsonl"))?;
+    let rejects: Vec<Reject> = model::read_jsonl(&dir.join("rejects.jsonl"))?;
+    let notes: Vec<NoteInfo> = model::read_jsonl(&dir.join("notes.jsonl"))?;
+    let previous: Option<Vec<Listed>> = match &opts.previous {
+        Some(p) if p.join("warnings.jsonl").is_file() => {
+            // An earlier list that cannot be read is not compared with.
+            model::read_jsonl(&p.join("warnings.jsonl")).ok()
+        }
+        _ => None,
+    };
+    let preamble = match &opts.preamble {
+        Some(p) => p.clone(),
+        None => std::fs::read_to_string(dir.join("summary.md"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("研判日期"))
+                    .map(str::to_string)
+            })
+            .unwrap_or_default(),
+    };
+    let wanted: HashSet<&str> = listed.iter().map(|v| v.id.as_str()).collect();
+    let (texts, texts_missing) = model::case_texts(&run.inputs, &wanted);
+    let page = Page::build(
+        run,
+        opts,
+        &listed,
+        previous.as_deref(),
+        &rejects,
+        &notes,
+        &texts,
+        texts_missing,
+        preamble,
+    );
+    let html = page
+        .render()
+        .map_err(|e| std::io::Error::other(format!("报告模板出错：{e}")))?;
+    Ok(neutralise(&html))
+}
+
+/// The tiers in order, with the labels the page uses.
+const TIERS: [(&str, &str, &str); 5] = [
+    ("红", "红色预警", "t-red"),
+    ("橙", "橙色预警", "t-orange"),
+    ("黄", "黄色预警", "t-yellow"),
+    ("蓝", "蓝色预警", "t-blue"),
+    ("无", "未预警", "t-none"),
+];
+
+fn tier_index(name: &str) -> usize {
+    TIERS.iter().position(|t| t.0 == name).unwrap_or(4)
+}
+
+/// A tier's count at the top of the page.
+struct TierCount {
+    name: &'static str,
+    label: &'static str,
+    css: &'static str,
+    count: u64,
+}
+
+/// A crisis case at the top of the page.
+struct CrisisRow {
+    id: String,
+    received: String,
+    class: String,
+    location: String,
+    reason: String,
+    route: String,
+}
+
+/// A class and its cases per tier.
+struct ClassRow {
+    name: String,
+    total: u64,
+    tiers: [u64; 5],
+}
+
+/// A class family and its classes.
+struct FamilyBlock {
+    name: String,
+    total: u64,
+    tiers: [u64; 5],
+    classes: Vec<ClassRow>,
+}
+
+/// A case in the changes since the previous run.
+struct ChangeRow {
+    id: String,
+    class: String,
+    risk: u32,
+    detail: String,
+}
+
+/// A cluster that grew.
+struct GrownRow {
+    id: String,
+    kind: String,
+    class: String,
+    before: u32,
+    after: u32,
+}
+
+/// What changed since the previous run.
+struct Changes {
+    compared: bool,
+    new_red: Vec<ChangeRow>,
+    grown: Vec<GrownRow>,
+    overdue: Vec<ChangeRow>,
+}
+
+/// A red or orange case on the printed list.
+struct PrintRow {
+    id: String,
+    tier: &'static str,
+    css: &'static str,
+    risk: u32,
+    received: String,
+    class: String,
+    location: String,
+    title: String,
+    crisis: String,
+    evidence: Vec<String>,
+    supervision: String,
+    route: String,
+}
+
+/// The page.
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page {
+    as_of: String,
+    started: String,
+    masked: bool,
+    css: &'static str,
+    js: &'static str,
+    patterns: String,
+    tiers: Vec<TierCount>,
+    total: usize,
+    warned: u64,
+    crisis: Vec<CrisisRow>,
+    families: Vec<FamilyBlock>,
+    changes: Changes,
+    preamble: String,
+    periods: Vec<(String, usize)>,
+    run: RunInfo,
+    rejects_total: u64,
+    rejects_more: bool,
+    rejects: Vec<Reject>,
+    notes_total: usize,
+    notes: Vec<(String, usize)>,
+    texts_missing: Vec<String>,
+    tier_chart: String,
+    daily_chart: String,
+    daily_source: String,
+    print_rows: Vec<PrintRow>,
+    data: String,
+}
+
+/// One case in the page's data (short keys: 20,000 of them go into the
+/// page).
+#[derive(Serialize)]
+struct Row<'a> {
+    /// Id.
+    i: &'a str,
+    /// Received.
+    d: String,
+    /// Tier index into [`TIERS`].
+    t: usize,
+    /// Risk.
+    r: u32,
+    /// Crisis.
+    c: bool,
+    /// Primary class.
+    k: &'a str,
+    /// Family.
+    f: &'a str,
+    /// Secondary classes.
+    sc: &'a [String],
+    /// Signals.
+    s: Vec<&'a str>,
+    /// Location.
+    l: &'a str,
+    /// Title (masked).
+    n: String,
+    /// Petitioners (masked).
+    p: Vec<String>,
+    /// Channel.
+    ch: &'a str,
+    /// Text (masked), when the input could be read.
+    x: Option<String>,
+    /// Highlights: (0 title / 1 text, start, end) in characters.
+    h: Vec<(u8, usize, usize)>,
+    /// Evidence: (rule, target, points, words or note).
+    e: Vec<(&'a str, &'a str, f64, String)>,
+    /// Ledger: (source, item, target, points, note), item and note as
+    /// indices into the string table.
+    g: Vec<(&'static str, usize, &'a str, f64, usize)>,
+    /// Cluster id, size and kind.
+    u: &'a str,
+    us: u32,
+    uk: &'static str,
+    /// Sensitive periods.
+    pe: Vec<&'a str>,
+    /// Handling-deadline flags.
+    sv: Vec<String>,
+    /// Crisis reason.
+    cr: &'a str,
+    /// Route (index into the string table).
+    ro: usize,
+}
+
+/// The page's data block.
+#[derive(Serialize)]
+struct Data<'a> {
+    rows: Vec<Row<'a>>,
+    strs: Vec<String>,
+    tiers: Vec<&'static str>,
+    masked: bool,
+    page: usize,
+}
+
+/// Strings shared by many rows (ledger notes, routes), stored once.
+#[derive(Default)]
+struct Strings {
+    index: HashMap<String, usize>,
+    list: Vec<String>,
+}
+
+impl Strings {
+    fn id(&mut self, s: &str) -> usize {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        self.list.push(s.to_string());
+        self.index.insert(s.to_string(), self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
+fn ledger_source(s: &str) -> &'static str {
+    match s {
+        "class" => "主类别",
+        "rule" => "规则",
+        "field" => "字段",
+        "cap" => "封顶",
+        "combo" => "组合",
+        "bound" => "上下限",
+        "crisis" => "危机",
+        "floor" => "等级下限",
+        "context" => "关联",
+        _ => "其他",
+    }
+}
+
+fn cluster_kind(s: &str) -> &'static str {
+    match s {
+        "near_duplicate" => "相似来信",
+        "place" => "同地同类",
+        _ => "聚类",
+    }
+}
+
+fn supervision_text(s: &model::Supervision) -> String {
+    match s.due {
+        Some(d) if !s.clock.is_empty() => format!("{}（{} {d}）", s.flag, s.clock),
+        _ => s.flag.clone(),
+    }
+}
+
+/// `s[start..end]` in characters.
+fn char_slice(s: &str, start: usize, end: usize) -> Option<String> {
+    let n = s.chars().count();
+    (start < end && end <= n).then(|| s.chars().skip(start).take(end - start).collect())
+}
+
+/// A case's words as the page shows them: taken from the masked field
+/// when masking (the masks keep the length), else as matched.
+struct Shown<'a> {
+    masked: bool,
+    names: &'a [String],
+    title: Option<&'a str>,
+    text: Option<&'a str>,
+}
+
+impl Shown<'_> {
+    fn span(&self, m: &model::Span) -> String {
+        if !self.masked {
+            return m.text.clone();
+        }
+        let field = if m.field == "title" {
+            self.title
+        } else {
+            self.text
+        };
+        field
+            .and_then(|f| char_slice(f, m.start, m.end))
+            .unwrap_or_else(|| privacy::mask_text(&m.text, self.names))
+    }
+
+    fn evidence(&self, e: &model::Evidence) -> String {
+        let mut words: Vec<String> = Vec::new();
+        for m in &e.matches {
+            let w = self.span(m);
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        if words.is_empty() {
+            e.note.clone().unwrap_or_default()
+        } else {
+            words.join("、")
+        }
+    }
+}
+
+impl Page {
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        run: &RunInfo,
+        opts: &ReportOptions,
+        listed: &[Listed],
+        previous: Option<&[Listed]>,
+        rejects: &[Reject],
+        notes: &[NoteInfo],
+        texts: &HashMap<String, String>,
+        texts_missing: Vec<String>,
+        preamble: String,
+    ) -> Page {
+        let masked = !opts.unmasked;
+        let mut tiers = [0u64; 5];
+        let mut crisis = Vec::new();
+        let mut families: BTreeMap<(usize, String), BTreeMap<String, [u64; 5]>> = BTreeMap::new();
+        let mut periods: BTreeMap<String, usize> = BTreeMap::new();
+        let mut strs = Strings::default();
+        let mut rows = Vec::with_capacity(listed.len());
+        let mut print_rows = Vec::new();
+        for v in listed {
+            let t = tier_index(&v.tier);
+            tiers[t] += 1;
+            let family = v.family.clone().unwrap_or_else(|| "未归类".to_string());
+            let order = match family.as_str() {
+                "热点" => 0,
+                "相关" => 1,
+                _ => 2,
+            };
+            families
+                .entry((order, family))
+                .or_default()
+                .entry(v.primary_class.clone())
+                .or_insert([0; 5])[t] += 1;
+            for p in &v.periods {
+                *periods.entry(p.name.clone()).or_default() += 1;
+            }
+            let names: Vec<String> = v.petitioner_ids.clone();
+            let mask = |s: &str| {
+                if masked {
+                    privacy::mask_text(s, &names)
+                } else {
+                    s.to_string()
+                }
+            };
+            let title = v.title.as_deref().map(mask);
+            let text = texts.get(&v.id).map(|t| mask(t));
+            let shown = Shown {
+                masked,
+                names: &names,
+                title: title.as_deref(),
+                text: text.as_deref(),
+            };
+            let petitioners: Vec<String> = if masked {
+                v.petitioner_ids
+                    .iter()
+                    .map(|p| privacy::mask_petitioner(p))
+                    .collect()
+            } else {
+                v.petitioner_ids.clone()
+            };
+            if v.crisis {
+                crisis.push(CrisisRow {
+                    id: v.id.clone(),
+                    received: v.received.to_string(),
+                    class: v.primary_class.clone(),
+                    location: v.location.clone().unwrap_or_default(),
+                    reason: v.crisis_reason.as_deref().map(mask).unwrap_or_default(),
+                    route: v.route.clone(),
+                });
+            }
+            let evidence: Vec<(&str, &str, f64, String)> = v
+                .evidence
+                .iter()
+                .map(|e| (e.rule.as_str(), e.target.as_str(), e.points, shown.evidence(e)))
+                .collect();
+            if t <= 1 {
+                print_rows.push(PrintRow {
+                    id: v.id.clone(),
+                    tier: TIERS[t].0,
+                    css: TIERS[t].2,
+                    risk: v.risk,
+                    received: v.received.to_string(),
+                    class: v.primary_class.clone(),
+                    location: v.location.clone().unwrap_or_default(),
+                    title: title.clone().unwrap_or_default(),
+                    crisis: if v.crisis {
+                        v.crisis_reason.as_deref().map(mask).unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                    evidence: evidence
+                        .iter()
+                        .map(|(rule, target, points, words)| {
+                            format!("{rule} {target} +{points}：{words}")
+                        })
+                        .collect(),
+                    supervision: v
+                        .supervision
+                        .iter()
+                        .map(supervision_text)
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                    route: v.route.clone(),
+                });
+            }
+            let highlights = v
+                .evidence
+                .iter()
+                .flat_map(|e| &e.matches)
+                .map(|m| (u8::from(m.field != "title"), m.start, m.end))
+                .collect();
+            rows.push(Row {
+                i: &v.id,
+                d: v.received.to_string(),
+                t,
+                r: v.risk,
+                c: v.crisis,
+                k: &v.primary_class,
+                f: v.family.as_deref().unwrap_or(""),
+                sc: &v.secondary_classes,
+                s: v.signals.iter().map(|s| s.signal.as_str()).collect(),
+                l: v.location.as_deref().unwrap_or(""),
+                n: title.unwrap_or_default(),
+                p: petitioners,
+                ch: v.channel.as_deref().unwrap_or(""),
+                x: text,
+                h: highlights,
+                e: evidence,
+                g: v
+                    .ledger
+                    .iter()
+                    .map(|l| {
+                        (
+                            ledger_source(&l.source),
+                            strs.id(&l.item),
+                            l.target.as_str(),
+                            l.points,
+                            strs.id(&l.note),
+                        )
+                    })
+                    .collect(),
+                u: v.cluster.as_ref().map_or("", |c| c.id.as_str()),
+                us: v.cluster.as_ref().map_or(0, |c| c.size),
+                uk: v.cluster.as_ref().map_or("", |c| cluster_kind(&c.kind)),
+                pe: v.periods.iter().map(|p| p.relation.as_str()).collect(),
+                sv: v.supervision.iter().map(supervision_text).collect(),
+                cr: v.crisis_reason.as_deref().unwrap_or(""),
+                ro: strs.id(&v.route),
+            });
+        }
+        let families = families
+            .into_iter()
+            .map(|((_, name), classes)| {
+                let mut classes: Vec<ClassRow> = classes
+                    .into_iter()
+                    .map(|(name, tiers)| ClassRow {
+                        name,
+                        total: tiers.iter().sum(),
+                        tiers,
+                    })
+                    .collect();
+                classes.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
+                let mut tiers = [0u64; 5];
+                for c in &classes {
+                    for (t, n) in tiers.iter_mut().zip(c.tiers) {
+                        *t += n;
+                    }
+                }
+                FamilyBlock {
+                    name,
+                    total: tiers.iter().sum(),
+                    tiers,
+                    classes,
+                }
+            })
+            .collect();
+
+        let as_of = NaiveDate::parse_from_str(&run.as_of, "%Y-%m-%d")
+            .ok()
+            .or_else(|| listed.iter().map(|v| v.received).max())
+            .unwrap_or_default();
+        let (day_cases, daily_source) = match &opts.history {
+            Some(h) => {
+                let tonight: HashSet<&str> = listed.iter().map(|v| v.id.as_str()).collect();
+                let mut cases: Vec<(NaiveDate, String)> = h
+                    .iter()
+                    .filter(|(id, _, _)| !tonight.contains(id.as_str()))
+                    .map(|(_, d, c)| (*d, c.clone()))
+                    .collect();
+                cases.extend(listed.iter().map(|v| (v.received, v.primary_class.clone())));
+                (cases, "历史库中的案件与本次案件，按登记日期")
+            }
+            None => (
+                listed
+                    .iter()
+                    .map(|v| (v.received, v.primary_class.clone()))
+                    .collect(),
+                "本次输入的案件，按登记日期（未使用历史库）",
+            ),
+        };
+        let tier_counts: Vec<(String, String, u64)> = TIERS
+            .iter()
+            .zip(tiers)
+            .map(|(t, n)| (t.0.to_string(), t.1.to_string(), n))
+            .collect();
+        let mut note_counts: BTreeMap<String, usize> = BTreeMap::new();
+        for n in notes {
+            *note_counts
+                .entry(format!("{}（{}）", n.field, n.action))
+                .or_default() += 1;
+        }
+        let data = Data {
+            rows,
+            strs: strs.list,
+            tiers: TIERS.iter().map(|t| t.0).collect(),
+            masked,
+            page: PAGE_ROWS,
+        };
+        let data = script_json(&serde_json::to_string(&data).unwrap_or_else(|_| "{}".into()));
+        Page {
+            as_of: run.as_of.clone(),
+            started: run.started.clone(),
+            masked,
+            css: REPORT_CSS,
+            js: REPORT_JS,
+            patterns: svg::tier_patterns(),
+            tiers: TIERS
+                .iter()
+                .zip(tiers)
+                .map(|(t, count)| TierCount {
+                    name: t.0,
+                    label: t.1,
+                    css: t.2,
+                    count,
+                })
+                .collect(),
+            total: listed.len(),
+            warned: tiers[..4].iter().sum(),
+            crisis,
+            families,
+            changes: changes(listed, previous),
+            preamble,
+            periods: periods.into_iter().collect(),
+            run: run.clone(),
+            rejects_total: run.counts.rejected.max(rejects.len() as u64),
+            rejects_more: rejects.len() > MAX_REJECT_ROWS,
+            rejects: rejects
+                .iter()
+                .take(MAX_REJECT_ROWS)
+                .map(|r| Reject {
+                    file: r.file.clone(),
+                    line: r.line,
+                    reason: if masked {
+                        privacy::mask_text(&r.reason, &[])
+                    } else {
+                        r.reason.clone()
+                    },
+                })
+                .collect(),
+            notes_total: notes.len(),
+            notes: note_counts.into_iter().collect(),
+            texts_missing,
+            tier_chart: svg::tier_chart(&tier_counts),
+            daily_chart: svg::daily_chart(&day_cases, as_of),
+            daily_source: format!(
+                "{} 至 {}；{daily_source}",
+                as_of - chrono::Duration::days(svg::DAYS - 1),
+                as_of
+            ),
+            print_rows,
+            data,
+        }
+    }
+}
+
+/// New red cases, clusters that grew and cases now overdue, against the
+/// previous list (without one, every overdue case is listed).
+fn changes(listed: &[Listed], previous: Option<&[Listed]>) -> Changes {
+    let overdue = |v: &Listed| v.supervision.iter().any(|s| s.flag == "超期");
+    let before: HashMap<&str, &Listed> = previous
+        .unwrap_or_default()
+        .iter()
+        .map(|v| (v.id.as_str(), v))
+        .collect();
+    let mut new_red = Vec::new();
+    let mut now_overdue = Vec::new();
+    for v in listed {
+        let was = before.get(v.id.as_str());
+        if v.tier == "红" && (previous.is_none() || was.is_none_or(|w| w.tier != "红")) {
+            new_red.push(ChangeRow {
+                id: v.id.clone(),
+                class: v.primary_class.clone(),
+                risk: v.risk,
+                detail: match was {
+                    Some(w) => format!("原为{}", w.tier),
+                    None => "新案件".to_string(),
+                },
+            });
+        }
+        if overdue(v) && was.is_none_or(|w| !overdue(w)) {
+            now_overdue.push(ChangeRow {
+                id: v.id.clone(),
+                class: v.primary_class.clone(),
+                risk: v.risk,
+                detail: v
+                    .supervision
+                    .iter()
+                    .filter(|s| s.flag == "超期")
+                    .map(supervision_text)
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            });
+        }
+    }
+    let mut sizes_before: HashMap<&str, u32> = HashMap::new();
+    for v in previous.unwrap_or_default() {
+        if let Some(c) = &v.cluster {
+            let e = sizes_before.entry(c.id.as_str()).or_default();
+            *e = (*e).max(c.size);
+        }
+    }
+    let mut now: BTreeMap<&str, (&model::Cluster, &str)> = BTreeMap::new();
+    for v in listed {
+        if let Some(c) = &v.cluster {
+            let e = now.entry(c.id.as_str()).or_insert((c, &v.primary_class));
+            if c.size > e.0.size {
+                e.0 = c;
+            }
+        }
+    }
+    let grown = now
+        .into_iter()
+        .filter_map(|(id, (c, class))| {
+            let before = sizes_before.get(id).copied().unwrap_or(0);
+            (c.size > before).then(|| GrownRow {
+                id: id.to_string(),
+                kind: cluster_kind(&c.kind).to_string(),
+                class: class.to_string(),
+                before,
+                after: c.size,
+            })
+        })
+        .collect();
+    Changes {
+        compared: previous.is_some(),
+        new_red,
+        grown,
+        overdue: now_overdue,
+    }
+}
+
+/// JSON made safe inside a `<script>` block: `<`, `>`, `&`, `@`, and the
+/// line separators as `\u` escapes and `/` as `\/`, so no value can end
+/// the block or read as a URL. They only occur inside JSON strings, where
+/// the escapes mean the same characters.
+pub fn script_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + json.len() / 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '@' => out.push_str("\\u0040"),
+            '/' => out.push_str("\\/"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Record text that reached the HTML (titles, paths, routes) written so
+/// that it cannot read as a resource: `//` as `/&#47;` and `@import` with
+/// its `@` as a character reference. The page's own style sheet and
+/// script contain neither (a test checks).
+fn neutralise(html: &str) -> String {
+    html.replace("//", "/&#47;").replace("@import", "&#64;import")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_json_cannot_close_the_block() {
+        let s = script_json(r#"{"x":"</script><!-- http://a @import"}"#);
+        assert!(!s.contains('<') && !s.contains("//") && !s.contains("@import"));
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap_or_default();
+        assert_eq!(back["x"], "</script><!-- http://a @import");
+    }
+
+    #[test]
+    fn the_page_assets_hold_no_reference_to_elsewhere() {
+        for asset in [REPORT_CSS, REPORT_JS] {
+            assert!(!asset.contains("//"));
+            assert!(!asset.contains("@import"));
+            assert!(!asset.to_ascii_lowercase().contains("</script"));
+            assert!(!asset.contains("url("));
+        }
+    }
+}
