@@ -34,8 +34,7 @@ pub(crate) fn cmd_report(a: ReportArgs) -> Result<u8> {
         history,
         preamble: None,
     };
-    report::rebuild(&a.out_dir, &opts)
-        .map_err(|e| ioerr::with_path("生成报告", &a.out_dir, e))?;
+    report::rebuild(&a.out_dir, &opts).map_err(|e| ioerr::with_path("生成报告", &a.out_dir, e))?;
     eprintln!(
         "报告已写入 {}",
         a.out_dir.join(report::REPORT_FILE).display()
@@ -45,7 +44,10 @@ pub(crate) fn cmd_report(a: ReportArgs) -> Result<u8> {
 
 /// The history store's cases of the chart's thirty days ending at the
 /// run's `--as-of` date (read from its manifest).
-fn chart_window(store: &std::path::Path, out_dir: &std::path::Path) -> Result<Vec<report::DayCase>> {
+fn chart_window(
+    store: &std::path::Path,
+    out_dir: &std::path::Path,
+) -> Result<Vec<report::DayCase>> {
     let as_of = std::fs::read(out_dir.join("manifest.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<report::model::RunInfo>(&b).ok())

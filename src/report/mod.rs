@@ -568,7 +568,14 @@ impl Page {
             let evidence: Vec<(&str, &str, f64, String)> = v
                 .evidence
                 .iter()
-                .map(|e| (e.rule.as_str(), e.target.as_str(), e.points, shown.evidence(e)))
+                .map(|e| {
+                    (
+                        e.rule.as_str(),
+                        e.target.as_str(),
+                        e.points,
+                        shown.evidence(e),
+                    )
+                })
                 .collect();
             if t <= 1 {
                 print_rows.push(PrintRow {
@@ -623,8 +630,7 @@ impl Page {
                 x: text,
                 h: highlights,
                 e: evidence,
-                g: v
-                    .ledger
+                g: v.ledger
                     .iter()
                     .map(|l| {
                         (
@@ -872,7 +878,8 @@ pub fn script_json(json: &str) -> String {
 /// its `@` as a character reference. The page's own style sheet and
 /// script contain neither (a test checks).
 fn neutralise(html: &str) -> String {
-    html.replace("//", "/&#47;").replace("@import", "&#64;import")
+    html.replace("//", "/&#47;")
+        .replace("@import", "&#64;import")
 }
 
 #[cfg(test)]

@@ -71,7 +71,8 @@ mod tests {
 
     #[test]
     fn masks_keep_the_length_in_characters() {
-        let text = "我叫张三丰，电话13812345678，身份证110101199001011234，联系人：李四。王五也去了。";
+        let text =
+            "我叫张三丰，电话13812345678，身份证110101199001011234，联系人：李四。王五也去了。";
         let masked = mask_text(text, &["王五".to_string()]);
         assert_eq!(masked.chars().count(), text.chars().count());
         assert_eq!(

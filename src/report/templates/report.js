@@ -259,6 +259,7 @@
   }
 
   function render() {
+    var started = Date.now();
     var idx = filtered();
     var list = entries(idx);
     var pages = Math.max(1, Math.ceil(list.length / PAGE));
@@ -288,11 +289,12 @@
     var classes = {};
     var tiers = {};
     idx.forEach(function (i) { classes[rows[i].k] = true; tiers[TIERS[rows[i].t]] = (tiers[TIERS[rows[i].t]] || 0) + 1; });
-    last = { shown: idx.length, rendered: body.querySelectorAll("tr.case").length, classes: Object.keys(classes), tiers: tiers, pages: pages };
+    last = { shown: idx.length, rendered: body.querySelectorAll("tr.case").length, classes: Object.keys(classes), tiers: tiers, pages: pages, ms: Date.now() - started };
   }
 
   /* #check=key:value;key:value or #filter=… (keys: tier, class, loc,
-     signal, cluster, q, group, open, page). */
+     signal, cluster, q, group, open, page, and view:list to show the
+     list alone). */
   function fromHash() {
     var h = decodeURIComponent(location.hash.replace(/^#/, ""));
     var m = h.match(/^(check|filter)=(.*)$/);
@@ -307,6 +309,7 @@
       if (k === "group") { state.group = v !== "0"; }
       if (k === "open") { v.split(",").forEach(function (id) { opened[id] = true; }); }
       if (k === "page") { state.page = (parseInt(v, 10) || 1) - 1; }
+      if (k === "view") { document.body.setAttribute("data-view", v); }
     });
     return m[1];
   }
@@ -330,7 +333,8 @@
       classes: last ? last.classes : [],
       tiers: last ? last.tiers : {},
       rowClasses: Array.prototype.map.call(document.querySelectorAll("#case-rows tr.case"), function (e) { return e.dataset.cls; }),
-      marks: document.querySelectorAll("#case-rows mark").length
+      marks: document.querySelectorAll("#case-rows mark").length,
+      ms: last ? last.ms : -1
     });
   }
 
