@@ -1,6 +1,7 @@
 //! The morning report (`report.html`): opened in real headless Chromium
 //! (no console errors, the tier counts of the run, filtering by class,
-//! A4 pages when printed, a screenshot kept under `target/tmp/report/`),
+//! A4 pages when printed, a screenshot kept under `target/tmp/report/`
+//! and, with `UPDATE_SCREENSHOT=1`, copied to `docs/report.png`),
 //! and read as a file (nothing loaded from elsewhere, masking, the same
 //! page from `triage report`, the changes since the previous run).
 
@@ -144,11 +145,18 @@ fn chromium_shows_the_run_filters_by_class_and_prints_a4() {
         );
     }
 
+    // The screenshot is kept as an artifact; UPDATE_SCREENSHOT=1 makes it
+    // the README's docs/report.png.
     let png = w.join("report.png");
-    browser::screenshot(&w, &report, "", &png, 1280, 1600);
+    browser::screenshot(&w, &report, &png, (1400, 1500), 0.7);
     let bytes = std::fs::read(&png).unwrap();
     assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000);
     eprintln!("screenshot: {}", png.display());
+    if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
+        let docs = bin::root().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::copy(&png, docs.join("report.png")).unwrap();
+    }
 }
 
 /// Every `needle` in `hay`, for messages.

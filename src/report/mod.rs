@@ -562,7 +562,13 @@ impl Page {
                     class: v.primary_class.clone(),
                     location: v.location.clone().unwrap_or_default(),
                     reason: v.crisis_reason.as_deref().map(mask).unwrap_or_default(),
-                    route: v.route.clone(),
+                    // The crisis route comes first and the heading names
+                    // it; the rest is where the case goes next.
+                    route: v
+                        .route
+                        .split_once('；')
+                        .map_or(v.route.as_str(), |(_, rest)| rest)
+                        .to_string(),
                 });
             }
             let evidence: Vec<(&str, &str, f64, String)> = v

@@ -113,21 +113,16 @@ pub fn print_pdf(work: &Path, file: &Path, pdf: &Path) -> Run {
     )
 }
 
-/// A screenshot of the page at `width`×`height` into `png`.
-pub fn screenshot(
-    work: &Path,
-    file: &Path,
-    fragment: &str,
-    png: &Path,
-    width: u32,
-    height: u32,
-) -> Run {
+/// A screenshot of the page in a `width`×`height` window drawn at
+/// `scale` into `png`.
+pub fn screenshot(work: &Path, file: &Path, png: &Path, window: (u32, u32), scale: f64) -> Run {
     run(
         work,
         file,
-        fragment,
+        "",
         &[
-            &format!("--window-size={width},{height}"),
+            &format!("--window-size={},{}", window.0, window.1),
+            &format!("--force-device-scale-factor={scale}"),
             "--virtual-time-budget=10000",
             &format!("--screenshot={}", png.display()),
         ],
