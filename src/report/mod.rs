@@ -175,18 +175,37 @@ pub fn write(dir: &Path, run: &RunInfo, opts: &ReportOptions) -> std::io::Result
         .map_err(|e| crate::util::ioerr::with_path("写入", &path, e))
 }
 
-/// The page for the run in `dir`.
+/// Cases the page's list holds at most (the highest-ranked, as the list
+/// is sorted); the counts, charts and changes cover every case.
+pub const MAX_ROWS: usize = 50_000;
+
+/// Rows listed one by one under each heading of the changes and of the
+/// crisis cases; the heading gives the whole count.
+const MAX_LISTED: usize = 200;
+
+/// The page for the run in `dir`. The list is read once, line by line:
+/// every case is counted, the first [`MAX_ROWS`] are kept for the list.
 pub fn render(dir: &Path, run: &RunInfo, opts: &ReportOptions) -> std::io::Result<String> {
-    let listed: Vec<Listed> = model::read_jsonl(&dir.join("warnings.jsonl"))?;
-    let rejects: Vec<Reject> = model::read_jsonl(&dir.join("rejects.jsonl"))?;
-    let notes: Vec<NoteInfo> = model::read_jsonl(&dir.join("notes.jsonl"))?;
-    let previous: Option<Vec<Listed>> = match &opts.previous {
+    let masked = !opts.unmasked;
+    let before = match &opts.previous {
         Some(p) if p.join("warnings.jsonl").is_file() => {
             // An earlier list that cannot be read is not compared with.
-            model::read_jsonl(&p.join("warnings.jsonl")).ok()
+            Before::read(&p.join("warnings.jsonl")).ok()
         }
         _ => None,
     };
+    let as_of = NaiveDate::parse_from_str(&run.as_of, "%Y-%m-%d").ok();
+    let mut totals = Totals::new(as_of, masked, before);
+    let mut kept: Vec<Listed> = Vec::new();
+    model::for_each_jsonl(&dir.join("warnings.jsonl"), |v: Listed| {
+        totals.add(&v);
+        if kept.len() < MAX_ROWS {
+            kept.push(v);
+        }
+        Ok(())
+    })?;
+    let rejects: Vec<Reject> = model::read_jsonl(&dir.join("rejects.jsonl"))?;
+    let notes: Vec<NoteInfo> = model::read_jsonl(&dir.join("notes.jsonl"))?;
     let preamble = match &opts.preamble {
         Some(p) => p.clone(),
         None => std::fs::read_to_string(dir.join("summary.md"))
@@ -198,13 +217,13 @@ pub fn render(dir: &Path, run: &RunInfo, opts: &ReportOptions) -> std::io::Resul
             })
             .unwrap_or_default(),
     };
-    let wanted: HashSet<&str> = listed.iter().map(|v| v.id.as_str()).collect();
+    let wanted: HashSet<&str> = kept.iter().map(|v| v.id.as_str()).collect();
     let (texts, texts_missing) = model::case_texts(&run.inputs, &wanted);
     let page = Page::build(
         run,
         opts,
-        &listed,
-        previous.as_deref(),
+        totals,
+        &kept,
         &rejects,
         &notes,
         &texts,
@@ -284,8 +303,10 @@ struct GrownRow {
 struct Changes {
     compared: bool,
     new_red: Vec<ChangeRow>,
+    new_red_total: usize,
     grown: Vec<GrownRow>,
     overdue: Vec<ChangeRow>,
+    overdue_total: usize,
 }
 
 /// A red or orange case on the printed list.
@@ -316,8 +337,10 @@ struct Page {
     patterns: String,
     tiers: Vec<TierCount>,
     total: usize,
+    listed: usize,
     warned: u64,
     crisis: Vec<CrisisRow>,
+    crisis_total: usize,
     families: Vec<FamilyBlock>,
     changes: Changes,
     preamble: String,
@@ -493,57 +516,234 @@ impl Shown<'_> {
     }
 }
 
+/// What the previous list said of each case and cluster.
+struct Before {
+    /// Case id → (tier index, overdue).
+    cases: HashMap<String, (usize, bool)>,
+    /// Cluster id → its largest size.
+    sizes: HashMap<String, u32>,
+}
+
+impl Before {
+    fn read(path: &Path) -> std::io::Result<Before> {
+        let mut b = Before {
+            cases: HashMap::new(),
+            sizes: HashMap::new(),
+        };
+        model::for_each_jsonl(path, |v: Listed| {
+            b.cases
+                .insert(v.id.clone(), (tier_index(&v.tier), is_overdue(&v)));
+            if let Some(c) = &v.cluster {
+                let e = b.sizes.entry(c.id.clone()).or_default();
+                *e = (*e).max(c.size);
+            }
+            Ok(())
+        })?;
+        Ok(b)
+    }
+}
+
+fn is_overdue(v: &Listed) -> bool {
+    v.supervision.iter().any(|s| s.flag == "超期")
+}
+
+/// What the top of the page counts over every case of the list.
+struct Totals {
+    masked: bool,
+    as_of: Option<NaiveDate>,
+    latest: Option<NaiveDate>,
+    cases: usize,
+    tiers: [u64; 5],
+    families: BTreeMap<(usize, String), BTreeMap<String, [u64; 5]>>,
+    periods: BTreeMap<String, usize>,
+    /// The cases in the chart's days (all cases while the date judged
+    /// at is unknown).
+    days: Vec<DayCase>,
+    crisis: Vec<CrisisRow>,
+    crisis_total: usize,
+    before: Option<Before>,
+    changes: Changes,
+    /// Cluster id → (size, kind, class of its first member).
+    clusters: BTreeMap<String, (u32, String, String)>,
+}
+
+impl Totals {
+    fn new(as_of: Option<NaiveDate>, masked: bool, before: Option<Before>) -> Totals {
+        Totals {
+            masked,
+            as_of,
+            latest: None,
+            cases: 0,
+            tiers: [0; 5],
+            families: BTreeMap::new(),
+            periods: BTreeMap::new(),
+            days: Vec::new(),
+            crisis: Vec::new(),
+            crisis_total: 0,
+            changes: Changes {
+                compared: before.is_some(),
+                new_red: Vec::new(),
+                new_red_total: 0,
+                grown: Vec::new(),
+                overdue: Vec::new(),
+                overdue_total: 0,
+            },
+            before,
+            clusters: BTreeMap::new(),
+        }
+    }
+
+    fn mask(&self, s: &str, names: &[String]) -> String {
+        if self.masked {
+            privacy::mask_text(s, names)
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn add(&mut self, v: &Listed) {
+        self.cases += 1;
+        let t = tier_index(&v.tier);
+        self.tiers[t] += 1;
+        let family = v.family.clone().unwrap_or_else(|| "未归类".to_string());
+        let order = match family.as_str() {
+            "热点" => 0,
+            "相关" => 1,
+            _ => 2,
+        };
+        self.families
+            .entry((order, family))
+            .or_default()
+            .entry(v.primary_class.clone())
+            .or_insert([0; 5])[t] += 1;
+        for p in &v.periods {
+            *self.periods.entry(p.name.clone()).or_default() += 1;
+        }
+        self.latest = self.latest.max(Some(v.received));
+        let in_window = self
+            .as_of
+            .is_none_or(|d| v.received <= d && v.received > d - chrono::Duration::days(svg::DAYS));
+        if in_window {
+            self.days
+                .push((v.id.clone(), v.received, v.primary_class.clone()));
+        }
+        if v.crisis {
+            self.crisis_total += 1;
+            if self.crisis.len() < MAX_LISTED {
+                let reason = self.mask(
+                    v.crisis_reason.as_deref().unwrap_or_default(),
+                    &v.petitioner_ids,
+                );
+                self.crisis.push(CrisisRow {
+                    id: v.id.clone(),
+                    received: v.received.to_string(),
+                    class: v.primary_class.clone(),
+                    location: v.location.clone().unwrap_or_default(),
+                    reason,
+                    // The crisis route comes first and the heading names
+                    // it; the rest is where the case goes next.
+                    route: v
+                        .route
+                        .split_once('；')
+                        .map_or(v.route.as_str(), |(_, rest)| rest)
+                        .to_string(),
+                });
+            }
+        }
+        let was = self
+            .before
+            .as_ref()
+            .and_then(|b| b.cases.get(&v.id).copied());
+        let compared = self.before.is_some();
+        let c = &mut self.changes;
+        if t == 0 && (!compared || was.is_none_or(|(wt, _)| wt != 0)) {
+            c.new_red_total += 1;
+            if c.new_red.len() < MAX_LISTED {
+                c.new_red.push(ChangeRow {
+                    id: v.id.clone(),
+                    class: v.primary_class.clone(),
+                    risk: v.risk,
+                    detail: match was {
+                        Some((wt, _)) => format!("原为{}", TIERS[wt].0),
+                        None if compared => "新案件".to_string(),
+                        None => String::new(),
+                    },
+                });
+            }
+        }
+        if is_overdue(v) && was.is_none_or(|(_, wo)| !wo) {
+            c.overdue_total += 1;
+            if c.overdue.len() < MAX_LISTED {
+                c.overdue.push(ChangeRow {
+                    id: v.id.clone(),
+                    class: v.primary_class.clone(),
+                    risk: v.risk,
+                    detail: v
+                        .supervision
+                        .iter()
+                        .filter(|s| s.flag == "超期")
+                        .map(supervision_text)
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                });
+            }
+        }
+        if let Some(cl) = &v.cluster {
+            let e = self.clusters.entry(cl.id.clone()).or_insert((
+                cl.size,
+                cluster_kind(&cl.kind).to_string(),
+                v.primary_class.clone(),
+            ));
+            e.0 = e.0.max(cl.size);
+        }
+    }
+
+    /// The clusters that grew since the previous list (every cluster
+    /// without one), into the changes.
+    fn finish(&mut self) {
+        let sizes = self.before.as_ref().map(|b| &b.sizes);
+        for (id, (size, kind, class)) in &self.clusters {
+            let before = sizes.and_then(|s| s.get(id).copied()).unwrap_or(0);
+            if *size > before {
+                self.changes.grown.push(GrownRow {
+                    id: id.clone(),
+                    kind: kind.clone(),
+                    class: class.clone(),
+                    before,
+                    after: *size,
+                });
+            }
+        }
+    }
+}
+
 impl Page {
     #[allow(clippy::too_many_arguments)]
     fn build(
         run: &RunInfo,
         opts: &ReportOptions,
-        listed: &[Listed],
-        previous: Option<&[Listed]>,
+        mut totals: Totals,
+        kept: &[Listed],
         rejects: &[Reject],
         notes: &[NoteInfo],
         texts: &HashMap<String, String>,
         texts_missing: Vec<String>,
         preamble: String,
     ) -> Page {
+        totals.finish();
         let masked = !opts.unmasked;
-        let mut tiers = [0u64; 5];
-        let mut crisis = Vec::new();
-        let mut families: BTreeMap<(usize, String), BTreeMap<String, [u64; 5]>> = BTreeMap::new();
-        let mut periods: BTreeMap<String, usize> = BTreeMap::new();
         let mut strs = Strings::default();
-        let mut rows = Vec::with_capacity(listed.len());
+        let mut rows = Vec::with_capacity(kept.len());
         let mut print_rows = Vec::new();
-        for v in listed {
+        for v in kept {
             let t = tier_index(&v.tier);
-            tiers[t] += 1;
-            let family = v.family.clone().unwrap_or_else(|| "未归类".to_string());
-            let order = match family.as_str() {
-                "热点" => 0,
-                "相关" => 1,
-                _ => 2,
-            };
-            families
-                .entry((order, family))
-                .or_default()
-                .entry(v.primary_class.clone())
-                .or_insert([0; 5])[t] += 1;
-            for p in &v.periods {
-                *periods.entry(p.name.clone()).or_default() += 1;
-            }
-            let names: Vec<String> = v.petitioner_ids.clone();
-            let mask = |s: &str| {
-                if masked {
-                    privacy::mask_text(s, &names)
-                } else {
-                    s.to_string()
-                }
-            };
+            let names: &[String] = &v.petitioner_ids;
+            let mask = |s: &str| totals.mask(s, names);
             let title = v.title.as_deref().map(mask);
             let text = texts.get(&v.id).map(|t| mask(t));
             let shown = Shown {
                 masked,
-                names: &names,
+                names,
                 title: title.as_deref(),
                 text: text.as_deref(),
             };
@@ -555,22 +755,6 @@ impl Page {
             } else {
                 v.petitioner_ids.clone()
             };
-            if v.crisis {
-                crisis.push(CrisisRow {
-                    id: v.id.clone(),
-                    received: v.received.to_string(),
-                    class: v.primary_class.clone(),
-                    location: v.location.clone().unwrap_or_default(),
-                    reason: v.crisis_reason.as_deref().map(mask).unwrap_or_default(),
-                    // The crisis route comes first and the heading names
-                    // it; the rest is where the case goes next.
-                    route: v
-                        .route
-                        .split_once('；')
-                        .map_or(v.route.as_str(), |(_, rest)| rest)
-                        .to_string(),
-                });
-            }
             let evidence: Vec<(&str, &str, f64, String)> = v
                 .evidence
                 .iter()
@@ -657,7 +841,8 @@ impl Page {
                 ro: strs.id(&v.route),
             });
         }
-        let families = families
+        let tiers = totals.tiers;
+        let families = std::mem::take(&mut totals.families)
             .into_iter()
             .map(|((_, name), classes)| {
                 let mut classes: Vec<ClassRow> = classes
@@ -684,29 +869,22 @@ impl Page {
             })
             .collect();
 
-        let as_of = NaiveDate::parse_from_str(&run.as_of, "%Y-%m-%d")
-            .ok()
-            .or_else(|| listed.iter().map(|v| v.received).max())
-            .unwrap_or_default();
-        let (day_cases, daily_source) = match &opts.history {
+        let as_of = totals.as_of.or(totals.latest).unwrap_or_default();
+        let days = std::mem::take(&mut totals.days);
+        let mut day_cases: Vec<(NaiveDate, String)> = Vec::new();
+        let daily_source = match &opts.history {
             Some(h) => {
-                let tonight: HashSet<&str> = listed.iter().map(|v| v.id.as_str()).collect();
-                let mut cases: Vec<(NaiveDate, String)> = h
-                    .iter()
-                    .filter(|(id, _, _)| !tonight.contains(id.as_str()))
-                    .map(|(_, d, c)| (*d, c.clone()))
-                    .collect();
-                cases.extend(listed.iter().map(|v| (v.received, v.primary_class.clone())));
-                (cases, "历史库中的案件与本次案件，按登记日期")
+                let tonight: HashSet<&str> = days.iter().map(|(id, _, _)| id.as_str()).collect();
+                day_cases.extend(
+                    h.iter()
+                        .filter(|(id, _, _)| !tonight.contains(id.as_str()))
+                        .map(|(_, d, c)| (*d, c.clone())),
+                );
+                "历史库中的案件与本次案件，按登记日期"
             }
-            None => (
-                listed
-                    .iter()
-                    .map(|v| (v.received, v.primary_class.clone()))
-                    .collect(),
-                "本次输入的案件，按登记日期（未使用历史库）",
-            ),
+            None => "本次输入的案件，按登记日期（未使用历史库）",
         };
+        day_cases.extend(days.into_iter().map(|(_, d, c)| (d, c)));
         let tier_counts: Vec<(String, String, u64)> = TIERS
             .iter()
             .zip(tiers)
@@ -743,13 +921,15 @@ impl Page {
                     count,
                 })
                 .collect(),
-            total: listed.len(),
+            total: totals.cases,
+            listed: kept.len(),
             warned: tiers[..4].iter().sum(),
-            crisis,
+            crisis: totals.crisis,
+            crisis_total: totals.crisis_total,
             families,
-            changes: changes(listed, previous),
+            changes: totals.changes,
             preamble,
-            periods: periods.into_iter().collect(),
+            periods: totals.periods.into_iter().collect(),
             run: run.clone(),
             rejects_total: run.counts.rejected.max(rejects.len() as u64),
             rejects_more: rejects.len() > MAX_REJECT_ROWS,
@@ -779,82 +959,6 @@ impl Page {
             print_rows,
             data,
         }
-    }
-}
-
-/// New red cases, clusters that grew and cases now overdue, against the
-/// previous list (without one, every overdue case is listed).
-fn changes(listed: &[Listed], previous: Option<&[Listed]>) -> Changes {
-    let overdue = |v: &Listed| v.supervision.iter().any(|s| s.flag == "超期");
-    let before: HashMap<&str, &Listed> = previous
-        .unwrap_or_default()
-        .iter()
-        .map(|v| (v.id.as_str(), v))
-        .collect();
-    let mut new_red = Vec::new();
-    let mut now_overdue = Vec::new();
-    for v in listed {
-        let was = before.get(v.id.as_str());
-        if v.tier == "红" && (previous.is_none() || was.is_none_or(|w| w.tier != "红")) {
-            new_red.push(ChangeRow {
-                id: v.id.clone(),
-                class: v.primary_class.clone(),
-                risk: v.risk,
-                detail: match was {
-                    Some(w) => format!("原为{}", w.tier),
-                    None => "新案件".to_string(),
-                },
-            });
-        }
-        if overdue(v) && was.is_none_or(|w| !overdue(w)) {
-            now_overdue.push(ChangeRow {
-                id: v.id.clone(),
-                class: v.primary_class.clone(),
-                risk: v.risk,
-                detail: v
-                    .supervision
-                    .iter()
-                    .filter(|s| s.flag == "超期")
-                    .map(supervision_text)
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            });
-        }
-    }
-    let mut sizes_before: HashMap<&str, u32> = HashMap::new();
-    for v in previous.unwrap_or_default() {
-        if let Some(c) = &v.cluster {
-            let e = sizes_before.entry(c.id.as_str()).or_default();
-            *e = (*e).max(c.size);
-        }
-    }
-    let mut now: BTreeMap<&str, (&model::Cluster, &str)> = BTreeMap::new();
-    for v in listed {
-        if let Some(c) = &v.cluster {
-            let e = now.entry(c.id.as_str()).or_insert((c, &v.primary_class));
-            if c.size > e.0.size {
-                e.0 = c;
-            }
-        }
-    }
-    let grown = now
-        .into_iter()
-        .filter_map(|(id, (c, class))| {
-            let before = sizes_before.get(id).copied().unwrap_or(0);
-            (c.size > before).then(|| GrownRow {
-                id: id.to_string(),
-                kind: cluster_kind(&c.kind).to_string(),
-                class: class.to_string(),
-                before,
-                after: c.size,
-            })
-        })
-        .collect();
-    Changes {
-        compared: previous.is_some(),
-        new_red,
-        grown,
-        overdue: now_overdue,
     }
 }
 

@@ -246,12 +246,25 @@ pub struct NoteInfo {
 /// Read a JSON Lines file of `T`; a missing file is empty, a bad line an
 /// error naming the file and line.
 pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> std::io::Result<Vec<T>> {
+    let mut out = Vec::new();
+    for_each_jsonl(path, |item| {
+        out.push(item);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Hand each line of a JSON Lines file of `T` to `f`, in order; a missing
+/// file has none, a bad line is an error naming the file and line.
+pub fn for_each_jsonl<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    mut f: impl FnMut(T) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(crate::util::ioerr::with_path("读取", path, e)),
     };
-    let mut out = Vec::new();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| crate::util::ioerr::with_path("读取", path, e))?;
         if line.trim().is_empty() {
@@ -263,9 +276,9 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> std::io::Resul
                 format!("{} 第 {} 行无法读取：{e}", path.display(), n + 1),
             )
         })?;
-        out.push(item);
+        f(item)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The title and text of each case of `inputs` whose id is in `wanted`,
