@@ -21,6 +21,7 @@ mod corpus;
 mod eval;
 mod explain;
 mod history;
+mod report;
 mod rules;
 mod run;
 mod tune;
@@ -30,6 +31,7 @@ pub(crate) use corpus::*;
 pub(crate) use eval::*;
 pub(crate) use explain::*;
 pub(crate) use history::*;
+pub(crate) use report::*;
 pub(crate) use rules::*;
 pub(crate) use run::*;
 pub(crate) use tune::*;
@@ -44,8 +46,10 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
-    /// 批量研判：读入案件，输出预警清单（JSONL、CSV、摘要、清单说明）。
+    /// 批量研判：读入案件，输出预警清单（JSONL、CSV、摘要、清单说明）和晨报 report.html。
     Run(RunArgs),
+    /// 晨报：由一次运行的输出目录重新生成 report.html（可离线打开、筛选和打印）。
+    Report(ReportArgs),
     /// 检查规则：校验规则文件并运行每条规则的示例。
     Check(CheckArgs),
     /// 解释一个案件的研判结果，或一条规则。
@@ -88,6 +92,7 @@ pub(crate) struct Exit(pub(crate) u8);
 pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(a) => cmd_run(a),
+        Command::Report(a) => cmd_report(a),
         Command::Check(a) => cmd_check(a),
         Command::Explain(a) => cmd_explain(a),
         Command::History { command } => cmd_history(command),
