@@ -175,7 +175,7 @@ pub fn write(dir: &Path, run: &RunInfo, opts: &ReportOptions) -> std::io::Result
 
 /// Cases the page's list holds at most (the highest-ranked, as the list
 /// is sorted); the counts, charts and changes cover every case.
-pub const MAX_ROWS: usize = 50_000;
+pub const MAX_ROWS: usize = 20_000;
 
 /// The page for the run in `dir`. The list is read once, line by line:
 /// every case is counted, the first [`MAX_ROWS`] are kept for the list.
