@@ -465,7 +465,7 @@ impl Store {
     /// when anything changed. Returns what happened to each.
     pub fn upsert(&mut self, records: &[Record]) -> std::io::Result<Vec<Upsert>> {
         let tx = self.conn.transaction().map_err(db_err)?;
-        let mut out = Vec::with_capacity(records.len());
+        let out;
         {
             let mut add = tx
                 .prepare_cached(
@@ -498,7 +498,16 @@ impl Store {
                 .prepare_cached("UPDATE cases SET sketch = ?2 WHERE case_id = ?1")
                 .map_err(db_err)?;
             let mut links: Vec<([u8; 32], usize)> = Vec::with_capacity(records.len());
-            for r in records {
+            // The cases go in in date order: one sweep through the date
+            // indexes. `out` keeps the order of `records`.
+            let mut order: Vec<usize> = (0..records.len()).collect();
+            order.sort_by(|&a, &b| {
+                (records[a].received, &records[a].case_id)
+                    .cmp(&(records[b].received, &records[b].case_id))
+            });
+            let mut what_of = vec![Upsert::Unchanged; records.len()];
+            for &n in &order {
+                let r = &records[n];
                 let mut keys: Vec<[u8; 32]> = r.petitioners.clone();
                 keys.sort();
                 keys.dedup();
@@ -572,10 +581,11 @@ impl Store {
                     }
                 };
                 if what != Upsert::Unchanged {
-                    links.extend(keys.iter().map(|k| (*k, out.len())));
+                    links.extend(keys.iter().map(|k| (*k, n)));
                 }
-                out.push(what);
+                what_of[n] = what;
             }
+            out = what_of;
             // The links go in in key order: one sweep through the index
             // instead of a jump to a random page for each case.
             links.sort_unstable();
