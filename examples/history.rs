@@ -47,11 +47,7 @@ fn fill(path: &Path, records: usize, latest: NaiveDate) {
     for i in 0..records {
         let back = rng.below(span) as i64;
         let received = latest - chrono::Duration::days(back);
-        let sketch = (back <= 30).then(|| {
-            (0..128)
-                .map(|_| rng.below(u32::MAX as usize) as u32)
-                .collect()
-        });
+        let sketch = (back <= 30).then(|| (0..128).map(|_| rng.below(1 << 16) as u32).collect());
         batch.push(Record {
             case_id: format!("OLD{i:07}"),
             received,

@@ -12,6 +12,18 @@ use crate::text::modality::Modality;
 use crate::text::normalize;
 use crate::verdict::{Field, LedgerSource, Span, Verdict};
 
+/// A weight or a score as staff read it: at most two decimals, no
+/// trailing zeros (0.3, not 0.30000000000000004; 12, not 12.0).
+pub fn num(x: f64) -> String {
+    let s = format!("{x:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
 fn pts(p: f64) -> String {
     let s = if p.fract() == 0.0 {
         format!("{p:.0}")
@@ -64,7 +76,7 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
         let tags: Vec<String> = v
             .sources
             .iter()
-            .map(|t| format!("{}（{}）", t.source, t.score))
+            .map(|t| format!("{}（{}）", t.source, num(t.score)))
             .collect();
         let _ = writeln!(s, "源头：{}", tags.join("、"));
     }
@@ -76,7 +88,10 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
         let _ = writeln!(
             s,
             "敏感时段：{}（{} 至 {}），敏感期 +{}",
-            p.relation, p.start, p.end, p.points
+            p.relation,
+            p.start,
+            p.end,
+            num(p.points)
         );
     }
     for f in &v.supervision {
@@ -85,20 +100,20 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
     let _ = writeln!(
         s,
         "\n类别分（达到 {} 分才归类）：",
-        engine.rules().scoring.min_score
+        num(engine.rules().scoring.min_score)
     );
     if v.class_scores.is_empty() {
         let _ = writeln!(s, "  （没有类别证据）");
     }
     for c in &v.class_scores {
-        let _ = writeln!(s, "  {} {}", c.class, c.score);
+        let _ = writeln!(s, "  {} {}", c.class, num(c.score));
     }
     let _ = writeln!(s, "\n风险信号：");
     if v.signals.is_empty() {
         let _ = writeln!(s, "  （无）");
     }
     for sig in &v.signals {
-        let _ = writeln!(s, "  {} {}", sig.signal, sig.points);
+        let _ = writeln!(s, "  {} {}", sig.signal, num(sig.points));
     }
 
     let _ = writeln!(s, "\n命中规则：");
@@ -225,7 +240,7 @@ pub fn explain_rule(engine: &Engine, rule: &Rule) -> String {
         s,
         "目标：{}    权重：{}    最多计 {} 个不同的词",
         rs.scoring.target_name(rule.target),
-        rule.weight,
+        num(rule.weight),
         rule.max_terms
     );
     let boundary = match rule.boundary {
@@ -315,4 +330,18 @@ pub fn explain_rule(engine: &Engine, rule: &Rule) -> String {
         let _ = writeln!(s, "反例（不应命中）：{}", e.text);
     }
     s
+}
+
+#[cfg(test)]
+mod num_tests {
+    use super::num;
+
+    #[test]
+    fn weights_read_as_staff_write_them() {
+        assert_eq!(num(0.1 + 0.2), "0.3");
+        assert_eq!(num(12.0), "12");
+        assert_eq!(num(2.5), "2.5");
+        assert_eq!(num(1.0 / 3.0), "0.33");
+        assert_eq!(num(-0.001), "0");
+    }
 }

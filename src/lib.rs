@@ -25,6 +25,7 @@ pub mod explain;
 pub mod history;
 pub mod input;
 pub mod matcher;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod score;

@@ -613,6 +613,69 @@ fn a_version_1_store_is_migrated() {
 }
 
 #[test]
+fn a_version_2_store_is_migrated_with_its_sketches_and_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite");
+    let key = StateKey::from_bytes(KEY.as_bytes());
+    let (p1, p2) = (key.petitioner("P1").unwrap(), key.petitioner("P2").unwrap());
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(store::SCHEMA_V2).unwrap();
+        c.execute(
+            "INSERT INTO meta(name, value) VALUES ('key_check', ?1)",
+            [key.check_value().to_vec()],
+        )
+        .unwrap();
+        for (id, d) in [("W1", "2026-04-20"), ("W2", "2026-04-25")] {
+            c.execute(
+                "INSERT INTO cases VALUES (?1, ?2, 3, '企业改制', '橙', 50, x'00', NULL)",
+                rusqlite::params![id, d],
+            )
+            .unwrap();
+            for k in [p1, p2] {
+                c.execute(
+                    "INSERT INTO petitioners VALUES (?1, ?2, ?3, 3, '企业改制', '橙')",
+                    rusqlite::params![k.to_vec(), id, d],
+                )
+                .unwrap();
+            }
+        }
+        let sketch: Vec<u8> = (0u32..128).flat_map(|x| x.to_le_bytes()).collect();
+        c.execute(
+            "INSERT INTO sketches VALUES ('W2', '2026-04-25', ?1)",
+            [sketch],
+        )
+        .unwrap();
+    }
+    let mut s = Store::open(&path, &key).unwrap();
+    assert_eq!(s.version().unwrap(), store::SCHEMA_VERSION);
+    assert!(s.integrity_ok().unwrap());
+    // The links by person, the keys by case, and the sketch survive.
+    assert_eq!(s.petitioner_cases(&p2).unwrap().len(), 2);
+    let mut keys = vec![p1, p2];
+    keys.sort();
+    assert_eq!(s.case_petitioners("W1").unwrap(), keys);
+    let window = s
+        .window(chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap())
+        .unwrap();
+    let w2 = window.iter().find(|w| w.case_id == "W2").unwrap();
+    assert_eq!(w2.sketch.as_ref().map(Vec::len), Some(128));
+    assert!(
+        window
+            .iter()
+            .find(|w| w.case_id == "W1")
+            .unwrap()
+            .sketch
+            .is_none()
+    );
+    // Forgetting one person keeps the cases the other one shares.
+    assert_eq!(s.forget_petitioner(&p1).unwrap(), (2, 0));
+    assert_eq!(s.case_petitioners("W1").unwrap(), vec![p2]);
+    assert_eq!(s.forget_petitioner(&p2).unwrap(), (2, 2));
+    assert_eq!(s.stats().unwrap().cases, 0);
+}
+
+#[test]
 fn the_store_holds_no_ids_names_phones_or_text() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = [

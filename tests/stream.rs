@@ -730,7 +730,7 @@ fn a_version_2_store_is_migrated() {
     }
     let key = petition_triage::history::StateKey::from_bytes(KEY.as_bytes());
     let mut st = store::Store::open(&path, &key).unwrap();
-    assert_eq!(st.version().unwrap(), 3);
+    assert_eq!(st.version().unwrap(), 4);
     assert_eq!(st.version().unwrap(), store::SCHEMA_VERSION);
     assert_eq!(st.position("f").unwrap(), None);
     let p = Position {

@@ -23,6 +23,7 @@ mod corpus;
 mod eval;
 mod explain;
 mod history;
+mod report;
 mod rules;
 mod run;
 mod stream;
@@ -33,6 +34,7 @@ pub(crate) use corpus::*;
 pub(crate) use eval::*;
 pub(crate) use explain::*;
 pub(crate) use history::*;
+pub(crate) use report::*;
 pub(crate) use rules::*;
 pub(crate) use run::*;
 pub(crate) use stream::*;
@@ -48,8 +50,10 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
-    /// 批量研判：读入案件，输出预警清单（JSONL、CSV、摘要、清单说明）。
+    /// 批量研判：读入案件，输出预警清单（JSONL、CSV、摘要、清单说明）和晨报 report.html。
     Run(RunArgs),
+    /// 晨报：由一次运行的输出目录重新生成 report.html（可离线打开、筛选和打印）。
+    Report(ReportArgs),
     /// 流式研判：逐行读入案件（标准输入或 --follow 跟踪的文件），每研判一件就输出一行 JSON。
     Stream(StreamArgs),
     /// 检查规则：校验规则文件并运行每条规则的示例。
@@ -94,6 +98,7 @@ pub(crate) struct Exit(pub(crate) u8);
 pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(a) => cmd_run(a),
+        Command::Report(a) => cmd_report(a),
         Command::Stream(a) => cmd_stream(a),
         Command::Check(a) => cmd_check(a),
         Command::Explain(a) => cmd_explain(a),

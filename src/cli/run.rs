@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use petition_triage::history::{HistoryContext, Mode};
 use petition_triage::input::{CaseReader, EncodingChoice, Format, WORKBOOK_MESSAGE, is_workbook};
+use petition_triage::report::{self, ReportOptions, ReportSink};
 use petition_triage::run::PassThrough;
 use petition_triage::run::batch::{self, BatchOptions};
 use petition_triage::run::calendar::CalendarContext;
@@ -39,6 +40,10 @@ pub(crate) struct RunArgs {
     /// 在输出中遮蔽身份证号和手机号。
     #[arg(long)]
     mask: bool,
+    /// 晨报 report.html 中显示完整的身份证号、手机号和姓名（默认遮蔽；
+    /// 清单文件不受影响）。
+    #[arg(long)]
+    report_unmasked: bool,
     /// 摘要中列出的高风险案件数。
     #[arg(long, default_value_t = 20)]
     top: usize,
@@ -107,20 +112,19 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         finished: String::new(),
         outputs: Vec::new(),
     };
-    let mut sinks = batch::default_sinks_with(&dir, a.top, period_preamble(&calendar, as_of))?;
-    if a.profile {
-        sinks.push(Box::new(ProfileSink::new(&engine, &dir)));
-    }
-    sinks.push(Box::new(ManifestSink::new(&dir, manifest)));
-    let mut sinks: Vec<&mut dyn Sink> = sinks
-        .iter_mut()
-        .map(|s| &mut **s as &mut dyn Sink)
-        .collect();
+    let preamble = period_preamble(&calendar, as_of);
+    let mut report_opts = ReportOptions {
+        unmasked: a.report_unmasked,
+        previous: Some(a.out.clone()),
+        history: None,
+        preamble: Some(preamble.clone()),
+    };
     let mut history = match a.state.path() {
         None => None,
         Some(path) => {
             let rules = history_rules(&engine)?;
             let (store, key) = open_store(&path)?;
+            report_opts.history = Some(report::store_window(&store, as_of)?);
             Some(HistoryContext::new(
                 store,
                 key,
@@ -131,6 +135,16 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
             ))
         }
     };
+    let mut sinks = batch::default_sinks_with(&dir, a.top, preamble)?;
+    if a.profile {
+        sinks.push(Box::new(ProfileSink::new(&engine, &dir)));
+    }
+    sinks.push(Box::new(ReportSink::new(&dir, &manifest, report_opts)));
+    sinks.push(Box::new(ManifestSink::new(&dir, manifest)));
+    let mut sinks: Vec<&mut dyn Sink> = sinks
+        .iter_mut()
+        .map(|s| &mut **s as &mut dyn Sink)
+        .collect();
     let mut pass = PassThrough;
     let context: &mut dyn petition_triage::run::Context = match &mut history {
         Some(h) => h,

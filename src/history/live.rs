@@ -243,7 +243,7 @@ impl Live {
         let memory_days = memory_days
             .or_else(|| settings.map(|c| c.window_days))
             .unwrap_or(30);
-        let writer = Writer::start(Store::open(store.path(), &key)?);
+        let writer = Writer::start(store.reopen()?);
         let mut live = Live {
             store,
             writer,

@@ -15,6 +15,10 @@
 //! same list: a case id already in the store is never counted as its own
 //! history, and its record is replaced.
 //!
+//! While the matcher works, a second connection reads, on a thread of its
+//! own, what the store knows of each chunk's petitioners and the cluster
+//! window, so that the end of the run only evaluates.
+//!
 //! `triage history import` uses the same context in import mode: each
 //! chunk is recorded as it passes, in one transaction per chunk, and
 //! nothing is held.
@@ -113,6 +117,66 @@ pub struct Recorded {
     pub unchanged: u64,
 }
 
+/// What the store says of tonight's petitioners and the cluster window,
+/// read while the run goes on.
+#[derive(Default)]
+struct Fetched {
+    pasts: HashMap<[u8; 32], Vec<store::Past>>,
+    /// The window from a date on or before the run's own start of it.
+    window: Option<(NaiveDate, Vec<store::WindowCase>)>,
+}
+
+/// Reads the store on a thread of its own while the matcher works: the
+/// stored cases of each petitioner as tonight's keys arrive, a chunk at a
+/// time, and the cluster window once the first dates are known. Nothing
+/// writes to the store before the end of the run, so these are the rows
+/// the end of the run would read.
+struct Prefetch {
+    tx: Option<std::sync::mpsc::Sender<(Vec<[u8; 32]>, NaiveDate)>>,
+    handle: std::thread::JoinHandle<std::io::Result<Fetched>>,
+}
+
+impl Prefetch {
+    /// `window_days`: the cluster window, when clusters are on.
+    fn start(store: Store, window_days: Option<u32>) -> Prefetch {
+        let (tx, rx) = std::sync::mpsc::channel::<(Vec<[u8; 32]>, NaiveDate)>();
+        let handle = std::thread::spawn(move || {
+            let mut got = Fetched::default();
+            for (keys, latest) in rx {
+                if let (Some(days), None) = (window_days, &got.window) {
+                    // The run's latest date is at least this chunk's.
+                    let from = latest - chrono::Duration::days(i64::from(days));
+                    got.window = Some((from, store.window(from)?));
+                }
+                for k in keys {
+                    if let std::collections::hash_map::Entry::Vacant(e) = got.pasts.entry(k) {
+                        e.insert(store.petitioner_cases(&k)?);
+                    }
+                }
+            }
+            Ok(got)
+        });
+        Prefetch {
+            tx: Some(tx),
+            handle,
+        }
+    }
+
+    fn send(&self, keys: Vec<[u8; 32]>, latest: NaiveDate) {
+        if let Some(tx) = &self.tx {
+            // A closed channel means the thread failed: `finish` says why.
+            let _ = tx.send((keys, latest));
+        }
+    }
+
+    fn finish(mut self) -> std::io::Result<Fetched> {
+        drop(self.tx.take());
+        self.handle
+            .join()
+            .map_err(|_| std::io::Error::other("历史库读取线程意外退出"))?
+    }
+}
+
 /// The history store in the context stage.
 pub struct HistoryContext {
     store: Store,
@@ -124,6 +188,7 @@ pub struct HistoryContext {
     mode: Mode,
     held: Vec<Held>,
     waiting: Vec<Waiting>,
+    prefetch: Option<Prefetch>,
     recorded: Recorded,
     /// Cluster work of the last run (compared and confirmed pairs).
     pub work: cluster::Work,
@@ -242,6 +307,7 @@ impl HistoryContext {
             mode,
             held: Vec::new(),
             waiting: Vec::new(),
+            prefetch: None,
             recorded: Recorded::default(),
             work: cluster::Work::default(),
         }
@@ -283,16 +349,15 @@ impl HistoryContext {
     }
 
     /// The repeat rules that fire on each held case.
-    fn repeat_hits(&self) -> std::io::Result<Vec<Vec<rules::Fired>>> {
+    fn repeat_hits(
+        &self,
+        stored: &HashMap<[u8; 32], Vec<store::Past>>,
+    ) -> std::io::Result<Vec<Vec<rules::Fired>>> {
         let mut by_key: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
         for (i, h) in self.held.iter().enumerate() {
             for k in &h.info.pkeys {
                 by_key.entry(*k).or_default().push(i);
             }
-        }
-        let mut stored: HashMap<[u8; 32], Vec<store::Past>> = HashMap::new();
-        for k in by_key.keys() {
-            stored.insert(*k, self.store.petitioner_cases(k)?);
         }
         let tonight: HashSet<&str> = self.held.iter().map(|h| h.info.id.as_str()).collect();
         let (held, rules) = (&self.held, &self.rules);
@@ -363,7 +428,12 @@ impl HistoryContext {
     }
 
     fn run_finish(&mut self, engine: &Engine) -> std::io::Result<Finish> {
-        let fired = self.repeat_hits()?;
+        let mut fetched = match self.prefetch.take() {
+            Some(p) => p.finish()?,
+            None => Fetched::default(),
+        };
+        let fired = self.repeat_hits(&fetched.pasts)?;
+        drop(std::mem::take(&mut fetched.pasts));
         let mut summaries = Vec::new();
         let mut cluster_of: Vec<Option<(ClusterRef, f64)>> = vec![None; self.held.len()];
         let latest = self.held.iter().map(|h| h.info.received).max();
@@ -384,8 +454,12 @@ impl HistoryContext {
                     tonight: true,
                 });
             }
-            for w in self.store.window(from)? {
-                if tonight.contains(&w.case_id) {
+            let window = match fetched.window.take() {
+                Some((start, w)) if start <= from => w,
+                _ => self.store.window(from)?,
+            };
+            for w in window {
+                if w.received < from || tonight.contains(&w.case_id) {
                     continue;
                 }
                 items.push(Item {
@@ -615,6 +689,23 @@ impl Context for HistoryContext {
             .collect();
         match self.mode {
             Mode::Run => {
+                if let Some(latest) = infos.iter().map(|(i, _)| i.received).max() {
+                    if self.prefetch.is_none() {
+                        let days = self
+                            .rules
+                            .cluster
+                            .as_ref()
+                            .filter(|_| self.hasher.is_some());
+                        self.prefetch = Some(Prefetch::start(
+                            self.store.reopen()?,
+                            days.map(|c| c.window_days),
+                        ));
+                    }
+                    let keys = infos.iter().flat_map(|(i, _)| i.pkeys.iter().copied());
+                    if let Some(p) = &self.prefetch {
+                        p.send(keys.collect(), latest);
+                    }
+                }
                 for ((info, findings), s) in infos.into_iter().zip(chunk.iter()) {
                     self.held.push(Held {
                         file,

@@ -10,22 +10,28 @@
 //! a phone number or any text. Deleted rows are overwritten
 //! (`secure_delete`), so forgetting a person leaves nothing behind.
 //!
-//! Schema (version 3):
+//! Schema (version 4):
 //!
 //! ```sql
 //! meta(name PRIMARY KEY, value)                      -- the key check value
 //! cases(case_id PRIMARY KEY, received,               -- YYYY-MM-DD
-//!       level, class, tier, risk, content, place)
+//!       level, class, tier, risk, content, place,
+//!       pkeys,                                       -- its petitioner keys, 32 bytes each
+//!       sketch)                                      -- the cluster window only
+//! index cases(received); index cases(received) where sketch is not null
 //! petitioners(pkey, case_id, received, level, class, tier,
 //!             PRIMARY KEY (pkey, case_id))           -- one range scan per person
-//! sketches(case_id PRIMARY KEY, received, sketch)    -- the cluster window only
 //! follows(source PRIMARY KEY, fingerprint, fingerprint_len,
 //!         offset, line)                             -- read positions of followed files
 //! ```
 //!
-//! Version 1 had no `place`, no `sketches`, and `petitioners` held only
-//! (pkey, case_id) without a primary key; version 2 had no `follows`.
-//! [`Store::open`] migrates either in one transaction.
+//! A new case costs five B-tree insertions (the row, its id, its date,
+//! its date among the sketched cases, one link a petitioner), which is
+//! what a night's run pays for its memory. Version 3 had no `follows`;
+//! version 2 kept the sketches in a table of their own and
+//! indexed the links by case as well; version 1 had no `place`, no
+//! sketches, and `petitioners` held only (pkey, case_id) without a
+//! primary key. [`Store::open`] migrates any of them in one transaction.
 //!
 //! `follows` holds, per file that `triage stream --follow` reads, the
 //! keyed hash of its first bytes (how the file is recognised) and the
@@ -44,7 +50,7 @@ use crate::rules::Tier;
 use super::key::StateKey;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The schema of version 1, as earlier builds created it (kept for the
 /// migration and its test).
@@ -97,6 +103,51 @@ CREATE INDEX sketches_by_received ON sketches(received);
 PRAGMA user_version = 2;
 ";
 
+const SCHEMA_V3: &str = "
+CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE cases (
+    case_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL,
+    level INTEGER,
+    class TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    risk INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    place BLOB,
+    pkeys BLOB NOT NULL DEFAULT x'',
+    sketch BLOB
+);
+CREATE INDEX cases_by_received ON cases(received);
+CREATE INDEX cases_sketched ON cases(received) WHERE sketch IS NOT NULL;
+CREATE TABLE petitioners (
+    pkey BLOB NOT NULL,
+    case_id TEXT NOT NULL,
+    received TEXT NOT NULL,
+    level INTEGER,
+    class TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    PRIMARY KEY (pkey, case_id)
+) WITHOUT ROWID;
+PRAGMA user_version = 3;
+";
+
+/// From version 2: the sketches move into `cases`, and each case keeps
+/// its petitioner keys (filled in by [`Store::migrate`]) instead of an
+/// index of the links by case.
+const MIGRATE_2_TO_3: &str = "
+ALTER TABLE cases ADD COLUMN pkeys BLOB NOT NULL DEFAULT x'';
+ALTER TABLE cases ADD COLUMN sketch BLOB;
+UPDATE cases SET sketch = (SELECT s.sketch FROM sketches s WHERE s.case_id = cases.case_id);
+DROP TABLE sketches;
+CREATE INDEX cases_sketched ON cases(received) WHERE sketch IS NOT NULL;
+";
+
+/// After [`MIGRATE_2_TO_3`]'s keys are filled in.
+const MIGRATE_2_TO_3_END: &str = "
+DROP INDEX petitioners_by_case;
+PRAGMA user_version = 3;
+";
+
 const MIGRATE_1_TO_2: &str = "
 ALTER TABLE cases ADD COLUMN place BLOB;
 CREATE INDEX cases_by_received ON cases(received);
@@ -124,7 +175,8 @@ CREATE INDEX sketches_by_received ON sketches(received);
 PRAGMA user_version = 2;
 ";
 
-const MIGRATE_2_TO_3: &str = "
+/// From version 3: the read positions of followed files.
+const MIGRATE_3_TO_4: &str = "
 CREATE TABLE follows (
     source TEXT PRIMARY KEY,
     fingerprint BLOB NOT NULL,
@@ -132,7 +184,7 @@ CREATE TABLE follows (
     offset INTEGER NOT NULL,
     line INTEGER NOT NULL
 ) WITHOUT ROWID;
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 ";
 
 /// Where the reading of a followed file stands: the file is the one
@@ -235,6 +287,13 @@ pub enum Upsert {
     Unchanged,
 }
 
+/// The settings of every connection: WAL, so that a reader never waits
+/// for the writer; erased rows overwritten; a 64 MiB page cache, and the
+/// file mapped into memory (reads without a system call a page).
+const PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;
+     PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824;";
+
 /// The history store.
 pub struct Store {
     conn: Connection,
@@ -286,16 +345,28 @@ fn blob32(b: Option<Vec<u8>>) -> Option<[u8; 32]> {
     b.and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
 }
 
+/// A sketch as stored: two bytes a value, little-endian.
 fn sketch_blob(s: &Option<Vec<u32>>) -> Option<Vec<u8>> {
-    s.as_ref()
-        .map(|s| s.iter().flat_map(|x| x.to_le_bytes()).collect())
+    s.as_ref().map(|s| {
+        s.iter()
+            .flat_map(|&x| (x.min(u32::from(u16::MAX)) as u16).to_le_bytes())
+            .collect()
+    })
 }
 
+/// A stored sketch. Version 2 stored four bytes a value; its high 16
+/// bits are the value this build computes.
 fn sketch_of(b: Option<Vec<u8>>) -> Option<Vec<u32>> {
     b.map(|b| {
-        b.chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
+        if b.len() == 4 * crate::cluster::PERMUTATIONS {
+            b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) >> 16)
+                .collect()
+        } else {
+            b.chunks_exact(2)
+                .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+                .collect()
+        }
     })
 }
 
@@ -334,21 +405,29 @@ impl Store {
         opts.open(path).map_err(|e| {
             std::io::Error::new(e.kind(), format!("无法打开历史库 {}：{e}", path.display()))
         })?;
-        let conn = Connection::open(path).map_err(db_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db_err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;\n             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
-        )
-        .map_err(db_err)?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-            position: None,
-        };
+        let mut store = Store::connect(path)?;
         store.migrate()?;
         store.check_key(key)?;
         Ok(store)
+    }
+
+    fn connect(path: &Path) -> std::io::Result<Store> {
+        let conn = Connection::open(path).map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        conn.execute_batch(PRAGMAS).map_err(db_err)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            position: None,
+        })
+    }
+
+    /// A second connection to this store, for a thread of its own: it
+    /// reads while a run goes on, or writes while the lists are written.
+    /// (The schema and the key were checked when this one was opened.)
+    pub fn reopen(&self) -> std::io::Result<Store> {
+        Store::connect(&self.path)
     }
 
     /// Where the store is.
@@ -372,15 +451,44 @@ impl Store {
             )));
         }
         let tx = self.conn.transaction().map_err(db_err)?;
-        match v {
-            0 => tx
-                .execute_batch(&format!("{SCHEMA_V2}{MIGRATE_2_TO_3}"))
-                .map_err(db_err)?,
-            1 => tx
-                .execute_batch(&format!("{MIGRATE_1_TO_2}{MIGRATE_2_TO_3}"))
-                .map_err(db_err)?,
-            2 => tx.execute_batch(MIGRATE_2_TO_3).map_err(db_err)?,
-            _ => {}
+        if v == 0 {
+            tx.execute_batch(SCHEMA_V3).map_err(db_err)?;
+        }
+        if v == 1 {
+            tx.execute_batch(MIGRATE_1_TO_2).map_err(db_err)?;
+        }
+        if v == 1 || v == 2 {
+            tx.execute_batch(MIGRATE_2_TO_3).map_err(db_err)?;
+            {
+                let mut links = tx
+                    .prepare("SELECT case_id, pkey FROM petitioners ORDER BY case_id, pkey")
+                    .map_err(db_err)?;
+                let mut set = tx
+                    .prepare("UPDATE cases SET pkeys = ?2 WHERE case_id = ?1")
+                    .map_err(db_err)?;
+                let mut rows = links.query([]).map_err(db_err)?;
+                let mut current: Option<(String, Vec<u8>)> = None;
+                while let Some(row) = rows.next().map_err(db_err)? {
+                    let (id, key): (String, Vec<u8>) =
+                        (row.get(0).map_err(db_err)?, row.get(1).map_err(db_err)?);
+                    match &mut current {
+                        Some((c, keys)) if *c == id => keys.extend_from_slice(&key),
+                        _ => {
+                            if let Some((c, keys)) = current.take() {
+                                set.execute(params![c, keys]).map_err(db_err)?;
+                            }
+                            current = Some((id, key));
+                        }
+                    }
+                }
+                if let Some((c, keys)) = current {
+                    set.execute(params![c, keys]).map_err(db_err)?;
+                }
+            }
+            tx.execute_batch(MIGRATE_2_TO_3_END).map_err(db_err)?;
+        }
+        if v <= 3 {
+            tx.execute_batch(MIGRATE_3_TO_4).map_err(db_err)?;
         }
         tx.commit().map_err(db_err)
     }
@@ -416,30 +524,28 @@ impl Store {
     /// when anything changed. Returns what happened to each.
     pub fn upsert(&mut self, records: &[Record]) -> std::io::Result<Vec<Upsert>> {
         let tx = self.conn.transaction().map_err(db_err)?;
-        let mut out = Vec::with_capacity(records.len());
+        let out;
         {
             let mut add = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO cases(case_id, received, level, class, tier, risk, content, place)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT OR IGNORE INTO cases(case_id, received, level, class, tier, risk, content, place, pkeys, sketch)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(db_err)?;
             let mut find = tx
                 .prepare_cached(
-                    "SELECT content, class, tier, risk, level, place, received FROM cases WHERE case_id = ?1",
+                    "SELECT content, class, tier, risk, level, place, received, pkeys, sketch IS NOT NULL
+                     FROM cases WHERE case_id = ?1",
                 )
-                .map_err(db_err)?;
-            let mut links = tx
-                .prepare_cached("SELECT pkey FROM petitioners WHERE case_id = ?1 ORDER BY pkey")
                 .map_err(db_err)?;
             let mut update = tx
                 .prepare_cached(
                     "UPDATE cases SET received = ?2, level = ?3, class = ?4, tier = ?5, risk = ?6,
-                       content = ?7, place = ?8 WHERE case_id = ?1",
+                       content = ?7, place = ?8, pkeys = ?9, sketch = ?10 WHERE case_id = ?1",
                 )
                 .map_err(db_err)?;
             let mut unlink = tx
-                .prepare_cached("DELETE FROM petitioners WHERE case_id = ?1")
+                .prepare_cached("DELETE FROM petitioners WHERE pkey = ?1 AND case_id = ?2")
                 .map_err(db_err)?;
             let mut link = tx
                 .prepare_cached(
@@ -448,15 +554,25 @@ impl Store {
                 )
                 .map_err(db_err)?;
             let mut sketch = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO sketches(case_id, received, sketch) VALUES (?1, ?2, ?3)",
-                )
+                .prepare_cached("UPDATE cases SET sketch = ?2 WHERE case_id = ?1")
                 .map_err(db_err)?;
-            for r in records {
+            let mut links: Vec<([u8; 32], usize)> = Vec::with_capacity(records.len());
+            // The cases go in in date order: one sweep through the date
+            // indexes. `out` keeps the order of `records`.
+            let mut order: Vec<usize> = (0..records.len()).collect();
+            order.sort_by(|&a, &b| {
+                (records[a].received, &records[a].case_id)
+                    .cmp(&(records[b].received, &records[b].case_id))
+            });
+            let mut what_of = vec![Upsert::Unchanged; records.len()];
+            for &n in &order {
+                let r = &records[n];
                 let mut keys: Vec<[u8; 32]> = r.petitioners.clone();
                 keys.sort();
                 keys.dedup();
+                let key_blob: Vec<u8> = keys.concat();
                 let received = r.received.format("%Y-%m-%d").to_string();
+                let sketch_bytes = sketch_blob(&r.sketch);
                 let values = params![
                     r.case_id,
                     received,
@@ -466,6 +582,8 @@ impl Store {
                     i64::from(r.risk),
                     r.content.to_vec(),
                     r.place.map(|p| p.to_vec()),
+                    key_blob,
+                    sketch_bytes,
                 ];
                 let what = if add.execute(values).map_err(db_err)? == 1 {
                     Upsert::Added
@@ -478,9 +596,11 @@ impl Store {
                         Option<i64>,
                         Option<Vec<u8>>,
                         String,
+                        Vec<u8>,
+                        bool,
                     );
-                    let (content, class, tier, risk, level, place, was): Row = find
-                        .query_row(params![r.case_id], |row| {
+                    let (content, class, tier, risk, level, place, was, old_keys, had_sketch): Row =
+                        find.query_row(params![r.case_id], |row| {
                             Ok((
                                 row.get(0)?,
                                 row.get(1)?,
@@ -489,14 +609,11 @@ impl Store {
                                 row.get(4)?,
                                 row.get(5)?,
                                 row.get(6)?,
+                                row.get(7)?,
+                                row.get(8)?,
                             ))
                         })
                         .map_err(db_err)?;
-                    let old_keys: Vec<[u8; 32]> = links
-                        .query_map(params![r.case_id], |row| row.get::<_, Vec<u8>>(0))
-                        .map_err(db_err)?
-                        .filter_map(|k| blob32(k.ok()))
-                        .collect();
                     let same = content.as_slice() == r.content
                         && class == r.class
                         && tier == r.tier.name()
@@ -504,34 +621,44 @@ impl Store {
                         && level == level_code(r.level)
                         && blob32(place) == r.place
                         && was == received
-                        && old_keys == keys;
+                        && old_keys == key_blob;
                     if same {
+                        // The sketch of an unchanged case is kept, or
+                        // added when this run made one.
+                        if !had_sketch && sketch_bytes.is_some() {
+                            sketch
+                                .execute(params![r.case_id, sketch_bytes])
+                                .map_err(db_err)?;
+                        }
                         Upsert::Unchanged
                     } else {
                         update.execute(values).map_err(db_err)?;
-                        unlink.execute(params![r.case_id]).map_err(db_err)?;
+                        for k in old_keys.chunks_exact(32) {
+                            unlink.execute(params![k, r.case_id]).map_err(db_err)?;
+                        }
                         Upsert::Updated
                     }
                 };
                 if what != Upsert::Unchanged {
-                    for k in &keys {
-                        link.execute(params![
-                            k.to_vec(),
-                            r.case_id,
-                            received,
-                            level_code(r.level),
-                            r.class,
-                            r.tier.name()
-                        ])
-                        .map_err(db_err)?;
-                    }
+                    links.extend(keys.iter().map(|k| (*k, n)));
                 }
-                if let Some(b) = sketch_blob(&r.sketch) {
-                    sketch
-                        .execute(params![r.case_id, received, b])
-                        .map_err(db_err)?;
-                }
-                out.push(what);
+                what_of[n] = what;
+            }
+            out = what_of;
+            // The links go in in key order: one sweep through the index
+            // instead of a jump to a random page for each case.
+            links.sort_unstable();
+            for (k, i) in links {
+                let r = &records[i];
+                link.execute(params![
+                    k.as_slice(),
+                    r.case_id,
+                    r.received.format("%Y-%m-%d").to_string(),
+                    level_code(r.level),
+                    r.class,
+                    r.tier.name()
+                ])
+                .map_err(db_err)?;
             }
         }
         if let Some(p) = self.position.take() {
@@ -611,12 +738,17 @@ impl Store {
     pub fn case_petitioners(&self, case_id: &str) -> std::io::Result<Vec<[u8; 32]>> {
         let mut q = self
             .conn
-            .prepare_cached("SELECT pkey FROM petitioners WHERE case_id = ?1")
+            .prepare_cached("SELECT pkeys FROM cases WHERE case_id = ?1")
             .map_err(db_err)?;
-        let rows = q
-            .query_map(params![case_id], |r| r.get::<_, Vec<u8>>(0))
+        let keys: Option<Vec<u8>> = q
+            .query_row(params![case_id], |r| r.get(0))
+            .optional()
             .map_err(db_err)?;
-        Ok(rows.filter_map(|k| blob32(k.ok())).collect())
+        Ok(keys
+            .unwrap_or_default()
+            .chunks_exact(32)
+            .filter_map(|k| <[u8; 32]>::try_from(k).ok())
+            .collect())
     }
 
     /// The stored record of a case, if any (without petitioner keys).
@@ -644,9 +776,7 @@ impl Store {
         let mut q = self
             .conn
             .prepare_cached(
-                "SELECT c.case_id, c.received, c.class, c.place, s.sketch
-                 FROM cases c LEFT JOIN sketches s ON s.case_id = c.case_id
-                 WHERE c.received >= ?1",
+                "SELECT case_id, received, class, place, sketch FROM cases WHERE received >= ?1",
             )
             .map_err(db_err)?;
         let rows = q
@@ -669,7 +799,8 @@ impl Store {
         let n = self
             .conn
             .execute(
-                "DELETE FROM sketches WHERE received < ?1",
+                "UPDATE cases INDEXED BY cases_sketched SET sketch = NULL
+                 WHERE received < ?1 AND sketch IS NOT NULL",
                 params![before.format("%Y-%m-%d").to_string()],
             )
             .map_err(db_err)?;
@@ -681,12 +812,7 @@ impl Store {
     pub fn forget_before(&mut self, before: NaiveDate) -> std::io::Result<u64> {
         let d = before.format("%Y-%m-%d").to_string();
         let tx = self.conn.transaction().map_err(db_err)?;
-        tx.execute(
-            "DELETE FROM petitioners WHERE case_id IN (SELECT case_id FROM cases WHERE received < ?1)",
-            params![d],
-        )
-        .map_err(db_err)?;
-        tx.execute("DELETE FROM sketches WHERE received < ?1", params![d])
+        tx.execute("DELETE FROM petitioners WHERE received < ?1", params![d])
             .map_err(db_err)?;
         let n = tx
             .execute("DELETE FROM cases WHERE received < ?1", params![d])
@@ -717,16 +843,30 @@ impl Store {
             .map_err(db_err)?;
         let mut cases = 0;
         for id in &ids {
+            // The case keeps its other petitioners' keys, not this one.
+            let keys: Vec<u8> = tx
+                .query_row(
+                    "SELECT pkeys FROM cases WHERE case_id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?
+                .unwrap_or_default();
+            let kept: Vec<u8> = keys
+                .chunks_exact(32)
+                .filter(|k| *k != pkey.as_slice())
+                .flatten()
+                .copied()
+                .collect();
             tx.execute(
-                "DELETE FROM sketches WHERE case_id = ?1
-                 AND NOT EXISTS (SELECT 1 FROM petitioners WHERE case_id = ?1)",
-                params![id],
+                "UPDATE cases SET pkeys = ?2 WHERE case_id = ?1",
+                params![id, kept],
             )
             .map_err(db_err)?;
             cases += tx
                 .execute(
-                    "DELETE FROM cases WHERE case_id = ?1
-                     AND NOT EXISTS (SELECT 1 FROM petitioners WHERE case_id = ?1)",
+                    "DELETE FROM cases WHERE case_id = ?1 AND pkeys = x''",
                     params![id],
                 )
                 .map_err(db_err)?;

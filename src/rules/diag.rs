@@ -93,6 +93,11 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// The widest source line a message shows whole (terminal columns).
+pub const EXCERPT_WIDTH: usize = 100;
+/// Columns of context kept before the span when a line is cut.
+const EXCERPT_CONTEXT: usize = 24;
+
 impl Diagnostic {
     /// A diagnostic about a whole file (no position).
     pub fn file_level(
@@ -114,7 +119,8 @@ impl Diagnostic {
         }
     }
 
-    /// Render like a compiler message:
+    /// Render like a compiler message (a long source line is cut to a
+    /// window around the span):
     ///
     /// ```text
     /// 错误[E003]: 规则 id 重复：CJ-001
@@ -138,19 +144,13 @@ impl Diagnostic {
             let pad = " ".repeat(num.len());
             let _ = writeln!(out, "{pad}--> {}:{}:{}", self.file, self.line, self.column);
             let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{num} | {}", self.source_line);
-            let before: String = self.source_line.chars().take(self.column - 1).collect();
-            let under: String = self
-                .source_line
-                .chars()
-                .skip(self.column - 1)
-                .take(self.span_chars)
-                .collect();
+            let (shown, before, under) = self.excerpt();
+            let _ = writeln!(out, "{num} | {shown}");
             let _ = writeln!(
                 out,
                 "{pad} | {}{}",
-                " ".repeat(before.width()),
-                "^".repeat(under.width().max(1))
+                " ".repeat(before),
+                "^".repeat(under.max(1))
             );
         }
         if let Some(h) = &self.hint {
@@ -162,6 +162,42 @@ impl Diagnostic {
             let _ = writeln!(out, "{} = 提示：{h}", " ".repeat(num_len));
         }
         out
+    }
+
+    /// The source line as shown: a line wider than [`EXCERPT_WIDTH`]
+    /// columns (a long regex, a keyword list on one line) is cut to a
+    /// window around the span, with … where it was cut. Returns the text,
+    /// the columns before the span and the columns of the span.
+    fn excerpt(&self) -> (String, usize, usize) {
+        let chars: Vec<char> = self.source_line.chars().collect();
+        let at = (self.column.max(1) - 1).min(chars.len());
+        let span_end = (at + self.span_chars).min(chars.len());
+        let width = |cs: &[char]| cs.iter().collect::<String>().width();
+        if width(&chars) <= EXCERPT_WIDTH {
+            return (
+                self.source_line.clone(),
+                width(&chars[..at]),
+                width(&chars[at..span_end]),
+            );
+        }
+        // Some context before the span, then as much as fits.
+        let mut start = at;
+        while start > 0 && width(&chars[start - 1..at]) <= EXCERPT_CONTEXT {
+            start -= 1;
+        }
+        let mut end = start;
+        while end < chars.len() && width(&chars[start..=end]) <= EXCERPT_WIDTH {
+            end += 1;
+        }
+        let lead = if start > 0 { "…" } else { "" };
+        let tail = if end < chars.len() { "…" } else { "" };
+        let shown = format!(
+            "{lead}{}{tail}",
+            chars[start..end].iter().collect::<String>()
+        );
+        let before = lead.width() + width(&chars[start..at]);
+        let under = width(&chars[at..span_end.clamp(at, end)]);
+        (shown, before, under)
     }
 
     /// `file:line:column` (or just the file for file-level problems).
@@ -198,5 +234,36 @@ mod tests {
         assert!(r.contains("--> a.toml:2:6"), "{r}");
         assert!(r.contains("  |      ^^^^^^\n"), "{r}");
         assert!(r.contains("= 提示：改一个"), "{r}");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_to_a_window_around_the_span() {
+        let words: Vec<String> = (0..400).map(|i| format!("词{i}")).collect();
+        let text = format!("pattern = ['({}|坏(']\n", words.join("|"));
+        let src = Source {
+            name: "a.toml",
+            text: &text,
+        };
+        let start = text.find("坏(").unwrap();
+        let d = src.diag(
+            "E004",
+            Severity::Error,
+            start..start + "坏(".len(),
+            "正则无效",
+            None,
+        );
+        let r = d.render();
+        let lines: Vec<&str> = r.lines().collect();
+        let shown = lines.iter().find(|l| l.contains("坏(")).unwrap();
+        let caret = lines.iter().find(|l| l.contains('^')).unwrap();
+        assert!(shown.width() <= EXCERPT_WIDTH + 10, "{shown}");
+        assert!(shown.contains('…'), "{shown}");
+        // The caret is still under the span.
+        let col = |l: &str, p: usize| l[..p].width();
+        assert_eq!(
+            col(caret, caret.find('^').unwrap()),
+            col(shown, shown.find("坏(").unwrap())
+        );
+        assert!(r.len() < 1000, "{r}");
     }
 }

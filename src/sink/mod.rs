@@ -77,7 +77,7 @@ pub struct End {
 
 /// Every file a run may write into its output folder; a folder holding
 /// anything else is not replaced (see [`crate::util::OutputSet`]).
-pub const OUTPUT_FILES: [&str; 8] = [
+pub const OUTPUT_FILES: [&str; 9] = [
     "warnings.jsonl",
     "warnings.csv",
     "summary.md",
@@ -86,6 +86,7 @@ pub const OUTPUT_FILES: [&str; 8] = [
     "profile.md",
     "manifest.json",
     "history.sqlite",
+    "report.html",
 ];
 
 /// Receives a run: `begin`, then the verdicts and rejects as they are

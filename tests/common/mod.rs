@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod bin;
+pub mod browser;
 
 use petition_triage::{Diagnostic, Engine, RuleSet, RuleSource};
 
