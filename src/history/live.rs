@@ -243,7 +243,11 @@ impl Live {
         let memory_days = memory_days
             .or_else(|| settings.map(|c| c.window_days))
             .unwrap_or(30);
-        let writer = Writer::start(store.reopen()?);
+        // Memory stays with the window: the file is read, not mapped.
+        store.limit_mmap(0)?;
+        let out = store.reopen()?;
+        out.limit_mmap(0)?;
+        let writer = Writer::start(out);
         let mut live = Live {
             store,
             writer,

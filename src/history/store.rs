@@ -430,6 +430,16 @@ impl Store {
         Store::connect(&self.path)
     }
 
+    /// Map at most `bytes` of the file into memory on this connection
+    /// (`PRAGMA mmap_size`; 0 reads through system calls). A stream that
+    /// runs for months keeps its resident memory to its window this way,
+    /// instead of growing with the file.
+    pub fn limit_mmap(&self, bytes: u64) -> std::io::Result<()> {
+        self.conn
+            .execute_batch(&format!("PRAGMA mmap_size = {bytes};"))
+            .map_err(db_err)
+    }
+
     /// Where the store is.
     pub fn path(&self) -> &Path {
         &self.path
