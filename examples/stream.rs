@@ -219,10 +219,12 @@ fn memory(bin: &Path, n: usize, dir: &Path) {
         if i % (n / 10).max(1) == 0 {
             stdin.flush().unwrap();
             let rss = status_kb(pid, "VmRSS:");
+            let anon = status_kb(pid, "RssAnon:");
             peak = peak.max(status_kb(pid, "VmHWM:"));
             println!(
-                "{i}\t{:.0}\t{:.0}",
+                "{i}\t{:.0}\t{:.0}\t{:.0}",
                 rss as f64 / 1024.0,
+                anon as f64 / 1024.0,
                 t.elapsed().as_secs_f64()
             );
         }
