@@ -7,7 +7,12 @@
 //! `target/history-bench/` and copied before each round (outside the
 //! timing), since a run adds its cases.
 //!
-//! `cargo run --release --example history [CASES] [STORE] [ROUNDS]`
+//! Both the wall-clock time and the CPU time (user and system, all
+//! threads) of each run are reported, the fastest round of each.
+//! The time with a store includes closing it (its last checkpoint).
+//!
+//! `cargo run --release --example history [CASES] [STORE] [ROUNDS]`;
+//! `HISTORY_BENCH_NO_CLUSTERS=1` measures the store without clusters.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -71,6 +76,18 @@ fn fill(path: &Path, records: usize, latest: NaiveDate) {
     store.upsert(&batch).unwrap();
 }
 
+/// CPU seconds (user and system) of this process so far.
+fn cpu() -> f64 {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the pointer it is given.
+    let u = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr());
+        u.assume_init()
+    };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
 fn sinks(out: &Path) -> Vec<Box<dyn Sink>> {
     batch::default_sinks(out, 20).unwrap()
 }
@@ -107,14 +124,16 @@ fn main() {
     };
     let inputs = vec![corpus.clone()];
     let (mut plain, mut with) = (Vec::new(), Vec::new());
+    let (mut plain_cpu, mut with_cpu) = (Vec::new(), Vec::new());
     let mut last = None;
     for round in 0..rounds {
         let out = tempfile::tempdir_in(&dir).unwrap();
         let mut s = sinks(out.path());
         let mut s: Vec<&mut dyn Sink> = s.iter_mut().map(|b| &mut **b as &mut dyn Sink).collect();
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         batch::run_into(&engine, &inputs, &opts, &mut PassThrough, &mut s, |_| {}).unwrap();
         plain.push(t.elapsed().as_secs_f64());
+        plain_cpu.push(cpu() - c);
 
         let state = dir.join("run.sqlite");
         for ext in ["", "-wal", "-shm"] {
@@ -124,28 +143,43 @@ fn main() {
         let out = tempfile::tempdir_in(&dir).unwrap();
         let mut s = sinks(out.path());
         let mut s: Vec<&mut dyn Sink> = s.iter_mut().map(|b| &mut **b as &mut dyn Sink).collect();
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         let key = StateKey::from_bytes(KEY);
         let store = Store::open(&state, &key).unwrap();
         let set = engine.rules();
         let rules = HistoryRules::load(&set.source, &set.scoring).unwrap();
-        let mut ctx = HistoryContext::new(store, key, &engine, rules, Mode::Run, true);
+        let mut ctx = HistoryContext::new(
+            store,
+            key,
+            &engine,
+            rules,
+            Mode::Run,
+            std::env::var_os("HISTORY_BENCH_NO_CLUSTERS").is_none(),
+        );
         let r = batch::run_into(&engine, &inputs, &opts, &mut ctx, &mut s, |_| {}).unwrap();
+        let seen = (r.clusters, ctx.work, ctx.recorded());
+        drop(ctx);
         with.push(t.elapsed().as_secs_f64());
-        last = Some((r.clusters, ctx.work, ctx.recorded()));
+        with_cpu.push(cpu() - c);
+        last = Some(seen);
         eprintln!(
-            "round {}: without {:.2} s, with {:.2} s",
+            "round {}: without {:.2} s ({:.2} s CPU), with {:.2} s ({:.2} s CPU)",
             round + 1,
             plain[round],
-            with[round]
+            plain_cpu[round],
+            with[round],
+            with_cpu[round]
         );
     }
     let best = |v: &[f64]| v.iter().copied().fold(f64::MAX, f64::min);
     let (a, b) = (best(&plain), best(&with));
     let (clusters, work, rec) = last.unwrap();
+    let (ac, bc) = (best(&plain_cpu), best(&with_cpu));
     println!(
-        "{cases} cases, {records} records in the store: without state {a:.2} s, with state and clusters {b:.2} s, ratio {:.2}",
-        b / a
+        "{cases} cases, {records} records in the store: without state {a:.2} s, with state and clusters {b:.2} s, ratio {:.2} \
+         (CPU: {ac:.2} s and {bc:.2} s, ratio {:.2})",
+        b / a,
+        bc / ac
     );
     println!(
         "clusters {clusters}; pairs compared {}, confirmed {}; recorded: {} new, {} updated",

@@ -401,12 +401,17 @@ impl HistoryContext {
     }
 
     /// Add the evidence and points of the fired rules to `f`.
-    fn apply_repeat(&self, f: &mut Findings, fired: &[rules::Fired]) {
+    fn apply_repeat(
+        repeat: &HistoryRules,
+        scoring: &Scoring,
+        f: &mut Findings,
+        fired: &[rules::Fired],
+    ) {
         for x in fired {
-            let r = &self.rules.rules[x.rule];
+            let r = &repeat.rules[x.rule];
             let target = r
                 .signal
-                .map_or_else(|| r.name.clone(), |s| self.scoring.signals[s].name.clone());
+                .map_or_else(|| r.name.clone(), |s| scoring.signals[s].name.clone());
             let note = describe_earlier(r, &x.earlier);
             if let Some(s) = r.signal.filter(|_| r.points > 0.0) {
                 f.extra.push(SignalHit {
@@ -425,6 +430,32 @@ impl HistoryContext {
                 note: Some(format!("{}（{}）：{}", r.name, r.description, note)),
             });
         }
+    }
+
+    /// Add a cluster's evidence and points (signal `s`) to `f`.
+    fn apply_cluster(scoring: &Scoring, f: &mut Findings, c: ClusterRef, points: f64, s: usize) {
+        let what = match c.kind.as_str() {
+            "near_duplicate" => "近似相同的信",
+            _ => "同类别同地点的案件",
+        };
+        let note = format!("聚类 {}：{} 件{}（可能联名/串联）", c.id, c.size, what);
+        if points > 0.0 {
+            f.extra.push(SignalHit {
+                signal: s,
+                item: c.id.clone(),
+                points,
+                note: note.clone(),
+            });
+        }
+        f.verdict.evidence.push(Evidence {
+            rule: c.id.clone(),
+            target: scoring.signals[s].name.clone(),
+            points,
+            distinct_terms: c.size,
+            matches: Vec::new(),
+            note: Some(note),
+        });
+        f.verdict.cluster = Some(c);
     }
 
     fn run_finish(&mut self, engine: &Engine) -> std::io::Result<Finish> {
@@ -528,46 +559,31 @@ impl HistoryContext {
             }
         }
 
-        let signal_name = |s: usize| self.scoring.signals[s].name.clone();
         let cluster_signal = self.rules.cluster.as_ref().map(|c| c.signal);
         let held = std::mem::take(&mut self.held);
-        let mut prepared: Vec<(usize, u64, Findings, Info)> = Vec::with_capacity(held.len());
-        for ((mut h, fired), cl) in held.into_iter().zip(&fired).zip(cluster_of) {
-            self.apply_repeat(&mut h.findings, fired);
-            if let (Some((c, points)), Some(s)) = (cl, cluster_signal) {
-                let what = match c.kind.as_str() {
-                    "near_duplicate" => "近似相同的信",
-                    _ => "同类别同地点的案件",
-                };
-                let note = format!("聚类 {}：{} 件{}（可能联名/串联）", c.id, c.size, what);
-                if points > 0.0 {
-                    h.findings.extra.push(SignalHit {
-                        signal: s,
-                        item: c.id.clone(),
-                        points,
-                        note: note.clone(),
-                    });
-                }
-                h.findings.verdict.evidence.push(Evidence {
-                    rule: c.id.clone(),
-                    target: signal_name(s),
-                    points,
-                    distinct_terms: c.size,
-                    matches: Vec::new(),
-                    note: Some(note),
-                });
-                h.findings.verdict.cluster = Some(c);
-            }
-            prepared.push((h.file, h.line, h.findings, h.info));
-        }
         let set = engine.rules();
         let rules: &[Rule] = &set.rules;
-        let scoring = &self.scoring;
-        let scored: Vec<(usize, Scored, Info)> = prepared
+        let (repeat, scoring) = (&self.rules, &self.scoring);
+        // The evidence of history and clusters, and the score, case by
+        // case in parallel.
+        let scored: Vec<(usize, Scored, Info)> = held
             .into_par_iter()
-            .map(|(file, line, f, info)| {
-                let verdict = crate::score::scored(scoring, rules, f);
-                (file, Scored { line, verdict }, info)
+            .zip(fired.par_iter())
+            .zip(cluster_of.into_par_iter())
+            .map(|((mut h, fired), cl)| {
+                HistoryContext::apply_repeat(repeat, scoring, &mut h.findings, fired);
+                if let (Some((c, points)), Some(s)) = (cl, cluster_signal) {
+                    HistoryContext::apply_cluster(scoring, &mut h.findings, c, points, s);
+                }
+                let verdict = crate::score::scored(scoring, rules, h.findings);
+                (
+                    h.file,
+                    Scored {
+                        line: h.line,
+                        verdict,
+                    },
+                    h.info,
+                )
             })
             .collect();
 
