@@ -19,6 +19,7 @@
 
 pub mod calendar;
 pub mod cluster;
+pub mod context;
 pub mod corpus;
 pub mod eval;
 pub mod explain;

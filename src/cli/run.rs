@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use petition_triage::context::PassThrough;
 use petition_triage::history::{HistoryContext, Mode};
 use petition_triage::input::{CaseReader, EncodingChoice, Format, WORKBOOK_MESSAGE, is_workbook};
 use petition_triage::report::{self, ReportOptions, ReportSink};
-use petition_triage::run::PassThrough;
 use petition_triage::run::batch::{self, BatchOptions};
 use petition_triage::run::calendar::CalendarContext;
 use petition_triage::sink::{Counts, Manifest, ManifestSink, OUTPUT_FILES, ProfileSink, Sink};
@@ -146,7 +146,7 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         .map(|s| &mut **s as &mut dyn Sink)
         .collect();
     let mut pass = PassThrough;
-    let context: &mut dyn petition_triage::run::Context = match &mut history {
+    let context: &mut dyn petition_triage::context::Context = match &mut history {
         Some(h) => h,
         None => &mut pass,
     };

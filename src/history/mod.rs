@@ -3,7 +3,7 @@
 //! first letters, returns after a closed case) and the clusters that
 //! span tonight and the store's window.
 //!
-//! [`HistoryContext`] implements [`crate::run::Context`]. In a run it
+//! [`HistoryContext`] implements [`crate::context::Context`]. In a run it
 //! keeps every case's findings (the text evidence) and takes the scored
 //! verdicts out of the chunks; at the end, knowing every case of the run,
 //! it adds the repeat-rule hits and the cluster hits, scores each case
@@ -38,11 +38,11 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::cluster::{self, Hasher, Item};
+use crate::context::{Context, Finish};
 use crate::input::Case;
 use crate::input::case::Level;
 use crate::matcher::{Engine, Findings, RuleHit, SignalHit};
 use crate::rules::{Rule, Scoring, Target};
-use crate::run::{Context, Finish};
 use crate::sink::Scored;
 use crate::verdict::{ClusterRef, ClusterSummary, Evidence, Tier, Verdict};
 
