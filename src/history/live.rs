@@ -38,12 +38,12 @@ use chrono::NaiveDate;
 
 use super::rules::{ClusterSettings, Fired};
 use super::store::{Position, Record, Store};
-use super::{HistoryRules, Infer, Info, Mode, Recorded, StateKey, describe_earlier};
+use super::{HistoryRules, Infer, Info, Mode, Recorded, StateKey, apply_repeat};
 use crate::cluster::{self, Hasher, PERMUTATIONS};
 use crate::input::Case;
-use crate::matcher::{Engine, Findings, SignalHit};
+use crate::matcher::{Engine, Findings};
 use crate::rules::Target;
-use crate::verdict::{ClusterRef, Evidence, Tier, Verdict};
+use crate::verdict::{ClusterRef, Tier, Verdict};
 
 /// A rule set as the stream's memory uses it: the compiled engine (its
 /// scoring and rules) and the repeat and cluster rules of the same
@@ -984,38 +984,6 @@ fn same_assignment(a: &Option<Assigned>, b: &Option<Assigned>) -> bool {
     }
 }
 
-/// The repeat-rule evidence and points, as a run adds them.
-fn apply_repeat(
-    rules: &HistoryRules,
-    scoring: &crate::rules::Scoring,
-    f: &mut Findings,
-    fired: &[Fired],
-) {
-    for x in fired {
-        let r = &rules.rules[x.rule];
-        let target = r
-            .signal
-            .map_or_else(|| r.name.clone(), |s| scoring.signals[s].name.clone());
-        let note = describe_earlier(r, &x.earlier);
-        if let Some(s) = r.signal.filter(|_| r.points > 0.0) {
-            f.extra.push(SignalHit {
-                signal: s,
-                item: r.id.clone(),
-                points: r.points,
-                note: format!("{}：{}", r.name, note),
-            });
-        }
-        f.verdict.evidence.push(Evidence {
-            rule: r.id.clone(),
-            target,
-            points: if r.signal.is_some() { r.points } else { 0.0 },
-            distinct_terms: x.earlier.len() as u32,
-            matches: Vec::new(),
-            note: Some(format!("{}（{}）：{}", r.name, r.description, note)),
-        });
-    }
-}
-
 /// The cluster evidence and points, as a run adds them.
 fn apply_cluster(
     f: &mut Findings,
@@ -1023,28 +991,5 @@ fn apply_cluster(
     settings: &ClusterSettings,
     scoring: &crate::rules::Scoring,
 ) {
-    let s = settings.signal;
-    let c = &a.cluster;
-    let what = match c.kind.as_str() {
-        "near_duplicate" => "近似相同的信",
-        _ => "同类别同地点的案件",
-    };
-    let note = format!("聚类 {}：{} 件{}（可能联名/串联）", c.id, c.size, what);
-    if a.points > 0.0 {
-        f.extra.push(SignalHit {
-            signal: s,
-            item: c.id.clone(),
-            points: a.points,
-            note: note.clone(),
-        });
-    }
-    f.verdict.evidence.push(Evidence {
-        rule: c.id.clone(),
-        target: scoring.signals[s].name.clone(),
-        points: a.points,
-        distinct_terms: c.size,
-        matches: Vec::new(),
-        note: Some(note),
-    });
-    f.verdict.cluster = Some(c.clone());
+    super::apply_cluster(scoring, f, a.cluster.clone(), a.points, settings.signal);
 }

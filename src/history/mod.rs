@@ -400,64 +400,6 @@ impl HistoryContext {
             .collect())
     }
 
-    /// Add the evidence and points of the fired rules to `f`.
-    fn apply_repeat(
-        repeat: &HistoryRules,
-        scoring: &Scoring,
-        f: &mut Findings,
-        fired: &[rules::Fired],
-    ) {
-        for x in fired {
-            let r = &repeat.rules[x.rule];
-            let target = r
-                .signal
-                .map_or_else(|| r.name.clone(), |s| scoring.signals[s].name.clone());
-            let note = describe_earlier(r, &x.earlier);
-            if let Some(s) = r.signal.filter(|_| r.points > 0.0) {
-                f.extra.push(SignalHit {
-                    signal: s,
-                    item: r.id.clone(),
-                    points: r.points,
-                    note: format!("{}：{}", r.name, note),
-                });
-            }
-            f.verdict.evidence.push(Evidence {
-                rule: r.id.clone(),
-                target,
-                points: if r.signal.is_some() { r.points } else { 0.0 },
-                distinct_terms: x.earlier.len() as u32,
-                matches: Vec::new(),
-                note: Some(format!("{}（{}）：{}", r.name, r.description, note)),
-            });
-        }
-    }
-
-    /// Add a cluster's evidence and points (signal `s`) to `f`.
-    fn apply_cluster(scoring: &Scoring, f: &mut Findings, c: ClusterRef, points: f64, s: usize) {
-        let what = match c.kind.as_str() {
-            "near_duplicate" => "近似相同的信",
-            _ => "同类别同地点的案件",
-        };
-        let note = format!("聚类 {}：{} 件{}（可能联名/串联）", c.id, c.size, what);
-        if points > 0.0 {
-            f.extra.push(SignalHit {
-                signal: s,
-                item: c.id.clone(),
-                points,
-                note: note.clone(),
-            });
-        }
-        f.verdict.evidence.push(Evidence {
-            rule: c.id.clone(),
-            target: scoring.signals[s].name.clone(),
-            points,
-            distinct_terms: c.size,
-            matches: Vec::new(),
-            note: Some(note),
-        });
-        f.verdict.cluster = Some(c);
-    }
-
     fn run_finish(&mut self, engine: &Engine) -> std::io::Result<Finish> {
         let mut fetched = match self.prefetch.take() {
             Some(p) => p.finish()?,
@@ -571,9 +513,9 @@ impl HistoryContext {
             .zip(fired.par_iter())
             .zip(cluster_of.into_par_iter())
             .map(|((mut h, fired), cl)| {
-                HistoryContext::apply_repeat(repeat, scoring, &mut h.findings, fired);
+                apply_repeat(repeat, scoring, &mut h.findings, fired);
                 if let (Some((c, points)), Some(s)) = (cl, cluster_signal) {
-                    HistoryContext::apply_cluster(scoring, &mut h.findings, c, points, s);
+                    apply_cluster(scoring, &mut h.findings, c, points, s);
                 }
                 let verdict = crate::score::scored(scoring, rules, h.findings);
                 (
@@ -628,6 +570,64 @@ impl HistoryContext {
             clusters: summaries,
         })
     }
+}
+
+/// Add the evidence and points of the fired rules to `f`.
+fn apply_repeat(
+    repeat: &HistoryRules,
+    scoring: &Scoring,
+    f: &mut Findings,
+    fired: &[rules::Fired],
+) {
+    for x in fired {
+        let r = &repeat.rules[x.rule];
+        let target = r
+            .signal
+            .map_or_else(|| r.name.clone(), |s| scoring.signals[s].name.clone());
+        let note = describe_earlier(r, &x.earlier);
+        if let Some(s) = r.signal.filter(|_| r.points > 0.0) {
+            f.extra.push(SignalHit {
+                signal: s,
+                item: r.id.clone(),
+                points: r.points,
+                note: format!("{}：{}", r.name, note),
+            });
+        }
+        f.verdict.evidence.push(Evidence {
+            rule: r.id.clone(),
+            target,
+            points: if r.signal.is_some() { r.points } else { 0.0 },
+            distinct_terms: x.earlier.len() as u32,
+            matches: Vec::new(),
+            note: Some(format!("{}（{}）：{}", r.name, r.description, note)),
+        });
+    }
+}
+
+/// Add a cluster's evidence and points (signal `s`) to `f`.
+fn apply_cluster(scoring: &Scoring, f: &mut Findings, c: ClusterRef, points: f64, s: usize) {
+    let what = match c.kind.as_str() {
+        "near_duplicate" => "近似相同的信",
+        _ => "同类别同地点的案件",
+    };
+    let note = format!("聚类 {}：{} 件{}（可能联名/串联）", c.id, c.size, what);
+    if points > 0.0 {
+        f.extra.push(SignalHit {
+            signal: s,
+            item: c.id.clone(),
+            points,
+            note: note.clone(),
+        });
+    }
+    f.verdict.evidence.push(Evidence {
+        rule: c.id.clone(),
+        target: scoring.signals[s].name.clone(),
+        points,
+        distinct_terms: c.size,
+        matches: Vec::new(),
+        note: Some(note),
+    });
+    f.verdict.cluster = Some(c);
 }
 
 /// The earlier cases of a fired rule, as the evidence states them: ids
