@@ -33,6 +33,13 @@ pub trait Context {
     fn finish(&mut self, _engine: &Engine) -> std::io::Result<Finish> {
         Ok(Finish::default())
     }
+
+    /// After the sinks have finished: make lasting what the context
+    /// records (a store written while the sinks write is complete when
+    /// this returns).
+    fn commit(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What a context hands back at the end of a run.

@@ -17,7 +17,9 @@
 //!
 //! While the matcher works, a second connection reads, on a thread of its
 //! own, what the store knows of each chunk's petitioners and the cluster
-//! window, so that the end of the run only evaluates.
+//! window, so that the end of the run only evaluates; and while the sinks
+//! write the lists, a third one writes the run into the store
+//! ([`Context::commit`] waits for it).
 //!
 //! `triage history import` uses the same context in import mode: each
 //! chunk is recorded as it passes, in one transaction per chunk, and
@@ -189,9 +191,20 @@ pub struct HistoryContext {
     held: Vec<Held>,
     waiting: Vec<Waiting>,
     prefetch: Option<Prefetch>,
+    writing: Option<std::thread::JoinHandle<std::io::Result<Vec<store::Upsert>>>>,
     recorded: Recorded,
     /// Cluster work of the last run (compared and confirmed pairs).
     pub work: cluster::Work,
+}
+
+impl Drop for HistoryContext {
+    /// A run that never reached `commit` (a sink failed) still lets the
+    /// store's writer end its transaction before the connections go.
+    fn drop(&mut self) {
+        if let Some(w) = self.writing.take() {
+            let _ = w.join();
+        }
+    }
 }
 
 /// The primary class of a case from its rule hits, as scoring will find it.
@@ -308,6 +321,7 @@ impl HistoryContext {
             held: Vec::new(),
             waiting: Vec::new(),
             prefetch: None,
+            writing: None,
             recorded: Recorded::default(),
             work: cluster::Work::default(),
         }
@@ -549,14 +563,21 @@ impl HistoryContext {
             .map(|(_, s, info)| HistoryContext::record_of(info, &s.verdict))
             .collect();
         if let Some(latest) = latest {
-            if let Some(c) = &self.rules.cluster {
-                let cut = latest - chrono::Duration::days(i64::from(c.window_days));
-                self.store.prune_sketches(cut)?;
-            }
-            let what = self.store.upsert(&records)?;
-            self.count(&what);
+            // The store is written by a connection on a thread of its own
+            // while the sinks write the lists; `commit` waits for it.
+            let cut = self
+                .rules
+                .cluster
+                .as_ref()
+                .map(|c| latest - chrono::Duration::days(i64::from(c.window_days)));
+            let mut writer = self.store.reopen()?;
+            self.writing = Some(std::thread::spawn(move || {
+                if let Some(cut) = cut {
+                    writer.prune_sketches(cut)?;
+                }
+                writer.upsert(&records)
+            }));
         }
-        drop(records);
 
         let mut out: Vec<(usize, Vec<Scored>)> = Vec::new();
         for (file, s, _) in scored {
@@ -742,6 +763,16 @@ impl Context for HistoryContext {
                 let what = self.store.upsert(&records)?;
                 self.count(&what);
             }
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> std::io::Result<()> {
+        if let Some(w) = self.writing.take() {
+            let what = w
+                .join()
+                .map_err(|_| std::io::Error::other("历史库写入线程意外退出"))??;
+            self.count(&what);
         }
         Ok(())
     }

@@ -189,6 +189,7 @@ pub fn run_into(
     for s in sinks.iter_mut() {
         s.finish(&mut end)?;
     }
+    context.commit()?;
     debug_assert_eq!(end.counts.read, end.counts.triaged + end.counts.rejected);
     Ok(BatchResult {
         inputs: end.inputs,

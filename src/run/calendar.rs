@@ -205,6 +205,10 @@ impl Context for CalendarContext<'_> {
     fn finish(&mut self, engine: &Engine) -> std::io::Result<Finish> {
         self.inner.finish(engine)
     }
+
+    fn commit(&mut self) -> std::io::Result<()> {
+        self.inner.commit()
+    }
 }
 
 /// One case through the findings, the calendar and scoring: what a run
