@@ -39,6 +39,18 @@ fn command(args: &[&str]) -> Command {
 }
 
 impl Stream {
+    /// A stream following `input` with the store `state`, as of 2026-12-01.
+    fn follow(state: &Path, input: &Path) -> Stream {
+        Stream::start(&[
+            "--state",
+            s(state),
+            "--as-of",
+            "2026-12-01",
+            "--follow",
+            s(input),
+        ])
+    }
+
     fn start(args: &[&str]) -> Stream {
         let mut child = command(args)
             .stdin(Stdio::piped())
@@ -408,14 +420,7 @@ fn kill_9_then_restart_loses_nothing_and_counts_nothing_twice() {
     let input = dir.path().join("in.jsonl");
     let all = numbered(1500, "K");
     write_lines(&input, &all, false);
-    let mut st = Stream::start(&[
-        "--state",
-        s(&state),
-        "--as-of",
-        "2026-12-01",
-        "--follow",
-        s(&input),
-    ]);
+    let mut st = Stream::follow(&state, &input);
     st.case("K0300");
     st.signal("-KILL");
     let (_, first, _) = st.wait();
@@ -482,14 +487,7 @@ fn a_followed_file_is_read_through_rotation() {
     let state = dir.path().join("s.sqlite");
     let input = dir.path().join("in.jsonl");
     write_lines(&input, &numbered(10, "A"), false);
-    let mut st = Stream::start(&[
-        "--state",
-        s(&state),
-        "--as-of",
-        "2026-12-01",
-        "--follow",
-        s(&input),
-    ]);
+    let mut st = Stream::follow(&state, &input);
     st.case("A0009");
     // The writer moves the file away, writes its last lines to the old
     // file, and starts a new one.
@@ -540,14 +538,7 @@ fn a_followed_file_is_read_again_after_truncation() {
     let state = dir.path().join("s.sqlite");
     let input = dir.path().join("in.jsonl");
     write_lines(&input, &numbered(10, "F"), false);
-    let mut st = Stream::start(&[
-        "--state",
-        s(&state),
-        "--as-of",
-        "2026-12-01",
-        "--follow",
-        s(&input),
-    ]);
+    let mut st = Stream::follow(&state, &input);
     st.case("F0009");
     // Truncated in place (copytruncate), then written again.
     write_lines(&input, &numbered(3, "G"), false);
