@@ -40,7 +40,9 @@ pub fn score(scoring: &Scoring, rules: &[Rule], hits: &[RuleHit], v: &mut Verdic
 }
 
 /// [`score`] with signal points from a context (history, clusters), which
-/// count as what is happening now for the tier floors.
+/// count as what is happening now for the tier floors. Every field it
+/// fills is set afresh, so scoring a scored verdict again (with more
+/// context points) gives what scoring it once with them gives.
 pub fn score_with(
     scoring: &Scoring,
     rules: &[Rule],
@@ -48,6 +50,16 @@ pub fn score_with(
     extra: &[SignalHit],
     v: &mut Verdict,
 ) {
+    v.class_scores.clear();
+    v.primary_class.clear();
+    v.family = None;
+    v.route.clear();
+    v.secondary_classes.clear();
+    v.sources.clear();
+    v.crisis = false;
+    v.crisis_reason = None;
+    v.signals.clear();
+    v.ledger.clear();
     let mut class = vec![0.0f64; scoring.classes.len()];
     let mut signal = vec![0.0f64; scoring.signals.len()];
     let mut signal_lines: Vec<Vec<LedgerLine>> = vec![Vec::new(); scoring.signals.len()];

@@ -734,3 +734,120 @@ fn the_store_holds_no_ids_names_phones_or_text() {
     // The key is not in the database either.
     assert!(!contains(KEY));
 }
+
+/// A night of 1,500 cases over many chunks: 250 petitioners with six
+/// letters each on scattered dates and levels, copies of one letter,
+/// and the same store behind every run.
+fn scattered_night() -> Vec<String> {
+    let levels = ["乡镇", "县", "市", "省", "国家"];
+    let texts = [
+        CHAI,
+        "厂里拖欠工资半年了，老板跑了，我们几十个工人讨薪无门。",
+        "小区旁边的化工厂天天排放废气，孩子咳嗽不止，要求停产整治。",
+        "退休后社保待遇一直没有落实，多次到社保局反映没有结果。",
+    ];
+    let mut x: u64 = 12_345;
+    let mut next = |m: u64| {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) % m
+    };
+    let mut lines = Vec::new();
+    for n in 0..1_500usize {
+        let day = 1 + next(300);
+        let date =
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(day as i64);
+        let who = format!("R{:03}", n % 250);
+        let level = levels[next(5) as usize];
+        let text = if n % 100 < 3 {
+            copy(n)
+        } else {
+            texts[next(4) as usize].to_string()
+        };
+        lines.push(case(
+            &format!("N{n:04}"),
+            &date.format("%Y-%m-%d").to_string(),
+            &who,
+            level,
+            &text,
+        ));
+    }
+    lines
+}
+
+#[test]
+fn the_list_does_not_depend_on_the_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let night = scattered_night();
+    // Earlier nights: a store that already knows some of the petitioners.
+    let past: Vec<String> = (0..300)
+        .map(|n| {
+            case(
+                &format!("P{n:04}"),
+                &format!("2025-{:02}-{:02}", 1 + n % 12, 1 + n % 28),
+                &format!("R{:03}", (n * 7) % 250),
+                ["县", "省", "国家"][n % 3],
+                CHAI,
+            )
+        })
+        .collect();
+    let past = write(dir.path(), "past.jsonl", &past);
+    let filled = dir.path().join("filled.sqlite");
+    ok(&triage(&[
+        "history",
+        "import",
+        past.to_str().unwrap(),
+        "--state",
+        filled.to_str().unwrap(),
+        "-q",
+    ]));
+
+    let mut reversed = night.clone();
+    reversed.reverse();
+    // Date order, as a night's export usually comes.
+    let mut dated = night.clone();
+    dated.sort_by_key(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        v["received"].as_str().unwrap().to_string()
+    });
+    let mut lists = Vec::new();
+    for (name, lines) in [
+        ("as-is", &night),
+        ("reversed", &reversed),
+        ("dated", &dated),
+    ] {
+        let input = write(dir.path(), &format!("{name}.jsonl"), lines);
+        let state = dir.path().join(format!("{name}.sqlite"));
+        std::fs::copy(&filled, &state).unwrap();
+        let out = dir.path().join(name);
+        run(&input, &out, &state);
+        lists.push((
+            name,
+            std::fs::read_to_string(out.join("warnings.jsonl")).unwrap(),
+        ));
+    }
+    let vs: Vec<serde_json::Value> = lists[0]
+        .1
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(vs.len(), 1_500);
+    // The store and tonight's earlier cases both count.
+    let repeats = vs
+        .iter()
+        .filter(|v| {
+            rules_fired(v)
+                .iter()
+                .any(|r| r.starts_with("HX-") && r != "HX-004")
+        })
+        .count();
+    assert!(repeats > 1_000, "{repeats} cases with repeat evidence");
+    assert!(vs.iter().any(|v| v.get("cluster").is_some()));
+    for (name, list) in &lists[1..] {
+        assert!(
+            *list == lists[0].1,
+            "the list of the {name} input differs from that of the input as it is"
+        );
+    }
+}

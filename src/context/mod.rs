@@ -12,24 +12,37 @@ use crate::verdict::ClusterSummary;
 /// The sequential, stateful stage between the text evidence and scoring.
 /// It sees every case of a run once, in input order.
 ///
-/// A context whose findings depend on cases still to come (a cluster
-/// grows as its copies arrive) holds those cases back: it takes their
-/// verdicts out in [`Context::scored`] and hands them back, scored again,
-/// from [`Context::finish`], before the sinks finish. The list is sorted
-/// at the end anyway, so it is the same list either way.
+/// A context may score cases itself, later than the chunk they came in
+/// (it takes the chunk's verdicts in [`Context::scored`] and returns
+/// others), and may find at the end that verdicts already passed on
+/// must change (a cluster grows as its copies arrive): it returns them,
+/// scored again, as amendments from [`Context::finish`], and the list
+/// replaces the earlier rows. The list is sorted at the end anyway, so
+/// it is the same list either way.
 pub trait Context {
     /// Look at (and perhaps add to) the findings of the next case.
     fn case(&mut self, case: &Case, findings: &mut Findings);
 
     /// The verdicts of a chunk of input file number `file`, in input
-    /// order, after scoring and before the sinks. A context may record
-    /// them, and may take some out to return them from `finish`.
-    fn scored(&mut self, _file: usize, _chunk: &mut Vec<Scored>) -> std::io::Result<()> {
-        Ok(())
+    /// order, after scoring and before the sinks. Returns the verdicts to
+    /// pass on now, each group with its input file number: by default
+    /// the chunk itself.
+    fn scored(
+        &mut self,
+        _engine: &Engine,
+        file: usize,
+        chunk: Vec<Scored>,
+    ) -> std::io::Result<Passed> {
+        Ok(vec![(file, chunk)])
     }
 
-    /// After the last chunk: the verdicts held back, final, with their
-    /// input file number, and the clusters found.
+    /// The verdicts of [`Context::scored`] come back here after the sinks
+    /// have read them (masked, when the run masks), so that a context
+    /// that may amend them keeps them without a copy.
+    fn passed(&mut self, _verdicts: Passed) {}
+
+    /// After the last chunk: the verdicts still held, the amendments and
+    /// the clusters found.
     fn finish(&mut self, _engine: &Engine) -> std::io::Result<Finish> {
         Ok(Finish::default())
     }
@@ -42,11 +55,18 @@ pub trait Context {
     }
 }
 
+/// Verdicts passed on together, each group with its input file number.
+pub type Passed = Vec<(usize, Vec<Scored>)>;
+
 /// What a context hands back at the end of a run.
 #[derive(Debug, Default)]
 pub struct Finish {
-    /// Held-back verdicts, final, each with its input file number.
-    pub verdicts: Vec<(usize, Vec<Scored>)>,
+    /// Verdicts held back until now, final, each with its input file
+    /// number.
+    pub verdicts: Passed,
+    /// Verdicts passed on earlier that changed, final: each replaces
+    /// the verdict of the same record.
+    pub amended: Passed,
     /// Clusters, for the summary.
     pub clusters: Vec<ClusterSummary>,
 }

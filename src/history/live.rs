@@ -820,7 +820,13 @@ impl Live {
         let g = Arc::clone(&t.generation);
         let rules = g.engine.rules();
         let mut f = t.base.clone();
-        apply_repeat(&g.history, &rules.scoring, &mut f, &t.fired);
+        apply_repeat(
+            &g.history,
+            &rules.scoring,
+            &mut f.extra,
+            &mut f.verdict,
+            &t.fired,
+        );
         if let (Some(a), Some(c)) = (&t.assigned, g.history.cluster.as_ref()) {
             apply_cluster(&mut f, a, c, &rules.scoring);
         }
@@ -991,5 +997,12 @@ fn apply_cluster(
     settings: &ClusterSettings,
     scoring: &crate::rules::Scoring,
 ) {
-    super::apply_cluster(scoring, f, a.cluster.clone(), a.points, settings.signal);
+    super::apply_cluster(
+        scoring,
+        &mut f.extra,
+        &mut f.verdict,
+        a.cluster.clone(),
+        a.points,
+        settings.signal,
+    );
 }

@@ -3,23 +3,25 @@
 //! first letters, returns after a closed case) and the clusters that
 //! span tonight and the store's window.
 //!
-//! [`HistoryContext`] implements [`crate::context::Context`]. In a run it
-//! keeps every case's findings (the text evidence) and takes the scored
-//! verdicts out of the chunks; at the end, knowing every case of the run,
-//! it adds the repeat-rule hits and the cluster hits, scores each case
-//! again, records the run in the store in **one transaction per run**
-//! (a run killed before then leaves the store as it was; a run killed
-//! during the commit leaves it as it was or with the whole run, never
-//! half), and hands the verdicts back to the sinks. The result does not
-//! depend on the input order, and running the same input again gives the
-//! same list: a case id already in the store is never counted as its own
-//! history, and its record is replaced.
+//! [`HistoryContext`] implements [`crate::context::Context`]. In a run,
+//! each chunk's cases are scored one chunk late: while the matcher reads
+//! the next chunk, a second connection reads, on a thread of its own,
+//! what the store knows of this chunk's petitioners; the repeat rules
+//! then run on that and on every case of tonight's run seen so far, and
+//! the verdicts go to the sinks. At the end, knowing every case of the
+//! run, the context finds the clusters and looks again at each case
+//! whose petitioner came again later in the input; every verdict that
+//! changed is scored again and passed on as an amendment (the list
+//! replaces its row). A run in date order amends only cluster members.
+//! The result does not depend on the input order, and running the same
+//! input again gives the same list: a case id already in the store is
+//! never counted as its own history, and its record is replaced.
 //!
-//! While the matcher works, a second connection reads, on a thread of its
-//! own, what the store knows of each chunk's petitioners and the cluster
-//! window, so that the end of the run only evaluates; and while the sinks
-//! write the lists, a third one writes the run into the store
-//! ([`Context::commit`] waits for it).
+//! The run is recorded in the store in **one transaction per run**, by a
+//! third connection on a thread of its own while the sinks write the
+//! lists ([`Context::commit`] waits for it): a run killed before then
+//! leaves the store as it was, and one killed during the commit leaves
+//! it as it was or with the whole run, never half.
 //!
 //! `triage history import` uses the same context in import mode: each
 //! chunk is recorded as it passes, in one transaction per chunk, and
@@ -40,11 +42,11 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::cluster::{self, Hasher, Item};
-use crate::context::{Context, Finish};
+use crate::context::{Context, Finish, Passed};
 use crate::input::Case;
 use crate::input::case::Level;
 use crate::matcher::{Engine, Findings, RuleHit, SignalHit};
-use crate::rules::{Rule, Scoring, Target};
+use crate::rules::{Scoring, Target};
 use crate::sink::Scored;
 use crate::verdict::{ClusterRef, ClusterSummary, Evidence, Tier, Verdict};
 
@@ -94,11 +96,31 @@ struct Info {
     signature: Vec<u32>,
 }
 
-struct Held {
+/// A case of tonight's run, kept to the end of it: what history and
+/// clusters read of it, and what scoring it again needs.
+struct Kept {
     file: usize,
     line: u64,
-    findings: Findings,
     info: Info,
+    /// The text evidence.
+    hits: Vec<RuleHit>,
+    /// Signal points from the contexts before this one (the calendar).
+    extra: Vec<SignalHit>,
+    /// Evidence entries of the verdict before the history's.
+    evidence: usize,
+    /// The repeat rules that fired when the case was first scored.
+    fired: Vec<rules::Fired>,
+    /// Tonight's cases known when it was first scored.
+    known: u32,
+    /// The verdict, back from the sinks (or not yet passed on).
+    verdict: Option<Verdict>,
+}
+
+/// A chunk registered but not yet scored: the kept index of its first
+/// case, and each case's findings.
+struct Unscored {
+    first: usize,
+    findings: Vec<Findings>,
 }
 
 /// A case waiting for its [`Info`], which is computed a chunk at a time
@@ -119,59 +141,74 @@ pub struct Recorded {
     pub unchanged: u64,
 }
 
-/// What the store says of tonight's petitioners and the cluster window,
-/// read while the run goes on.
-#[derive(Default)]
-struct Fetched {
-    pasts: HashMap<[u8; 32], Vec<store::Past>>,
-    /// The window from a date on or before the run's own start of it.
-    window: Option<(NaiveDate, Vec<store::WindowCase>)>,
-}
+/// The stored cases of some of tonight's petitioners.
+type Pasts = Vec<([u8; 32], Vec<store::Past>)>;
 
-/// Reads the store on a thread of its own while the matcher works: the
-/// stored cases of each petitioner as tonight's keys arrive, a chunk at a
-/// time, and the cluster window once the first dates are known. Nothing
-/// writes to the store before the end of the run, so these are the rows
-/// the end of the run would read.
+/// The cluster window from a date on or before the run's own start of it.
+type Window = Option<(NaiveDate, Vec<store::WindowCase>)>;
+
+/// Reads the store on a thread of its own while the matcher works: for
+/// each chunk, the stored cases of the petitioners not asked for before,
+/// answered in the order asked; and the cluster window once the first
+/// dates are known. Nothing writes to the store before the end of the
+/// run, so these are the rows the end of the run would read.
 struct Prefetch {
     tx: Option<std::sync::mpsc::Sender<(Vec<[u8; 32]>, NaiveDate)>>,
-    handle: std::thread::JoinHandle<std::io::Result<Fetched>>,
+    rx: std::sync::mpsc::Receiver<std::io::Result<Pasts>>,
+    handle: std::thread::JoinHandle<std::io::Result<Window>>,
 }
 
 impl Prefetch {
     /// `window_days`: the cluster window, when clusters are on.
     fn start(store: Store, window_days: Option<u32>) -> Prefetch {
-        let (tx, rx) = std::sync::mpsc::channel::<(Vec<[u8; 32]>, NaiveDate)>();
+        let (tx, requests) = std::sync::mpsc::channel::<(Vec<[u8; 32]>, NaiveDate)>();
+        let (answers, rx) = std::sync::mpsc::channel();
         let handle = std::thread::spawn(move || {
-            let mut got = Fetched::default();
-            for (keys, latest) in rx {
-                if let (Some(days), None) = (window_days, &got.window) {
+            let mut window: Window = None;
+            let mut asked: HashSet<[u8; 32]> = HashSet::new();
+            for (mut keys, latest) in requests {
+                if let (Some(days), None) = (window_days, &window) {
                     // The run's latest date is at least this chunk's.
                     let from = latest - chrono::Duration::days(i64::from(days));
-                    got.window = Some((from, store.window(from)?));
+                    window = Some((from, store.window(from)?));
                 }
-                for k in keys {
-                    if let std::collections::hash_map::Entry::Vacant(e) = got.pasts.entry(k) {
-                        e.insert(store.petitioner_cases(&k)?);
-                    }
+                // In key order: neighbouring pages of the index.
+                keys.sort_unstable();
+                keys.dedup();
+                let got: std::io::Result<Pasts> = keys
+                    .into_iter()
+                    .filter(|k| asked.insert(*k))
+                    .map(|k| Ok((k, store.petitioner_cases(&k)?)))
+                    .collect();
+                let failed = got.is_err();
+                if answers.send(got).is_err() || failed {
+                    break;
                 }
             }
-            Ok(got)
+            Ok(window)
         });
         Prefetch {
             tx: Some(tx),
+            rx,
             handle,
         }
     }
 
     fn send(&self, keys: Vec<[u8; 32]>, latest: NaiveDate) {
         if let Some(tx) = &self.tx {
-            // A closed channel means the thread failed: `finish` says why.
+            // A closed channel means the thread failed: `answer` says why.
             let _ = tx.send((keys, latest));
         }
     }
 
-    fn finish(mut self) -> std::io::Result<Fetched> {
+    /// The answer to the oldest request not yet answered.
+    fn answer(&self) -> std::io::Result<Pasts> {
+        self.rx
+            .recv()
+            .map_err(|_| std::io::Error::other("历史库读取线程意外退出"))?
+    }
+
+    fn finish(mut self) -> std::io::Result<Window> {
         drop(self.tx.take());
         self.handle
             .join()
@@ -188,7 +225,18 @@ pub struct HistoryContext {
     targets: Vec<Target>,
     hasher: Option<Hasher>,
     mode: Mode,
-    held: Vec<Held>,
+    /// Tonight's cases so far, in input order.
+    kept: Vec<Kept>,
+    /// Tonight's cases of each petitioner key, as indexes into `kept`.
+    by_key: HashMap<[u8; 32], Vec<u32>>,
+    /// Tonight's case ids.
+    tonight: HashMap<String, u32>,
+    /// The stored cases of tonight's petitioners, read so far.
+    pasts: HashMap<[u8; 32], Vec<store::Past>>,
+    /// The chunk waiting for its petitioners' stored cases.
+    unscored: Option<Unscored>,
+    /// Ranges of `kept` passed on and not yet back from the sinks.
+    out: std::collections::VecDeque<std::ops::Range<usize>>,
     waiting: Vec<Waiting>,
     prefetch: Option<Prefetch>,
     writing: Option<std::thread::JoinHandle<std::io::Result<Vec<store::Upsert>>>>,
@@ -318,7 +366,12 @@ impl HistoryContext {
             rules,
             hasher,
             mode,
-            held: Vec::new(),
+            kept: Vec::new(),
+            by_key: HashMap::new(),
+            tonight: HashMap::new(),
+            pasts: HashMap::new(),
+            unscored: None,
+            out: std::collections::VecDeque::new(),
             waiting: Vec::new(),
             prefetch: None,
             writing: None,
@@ -362,91 +415,147 @@ impl HistoryContext {
         }
     }
 
-    /// The repeat rules that fire on each held case.
-    fn repeat_hits(
-        &self,
-        stored: &HashMap<[u8; 32], Vec<store::Past>>,
-    ) -> std::io::Result<Vec<Vec<rules::Fired>>> {
-        let mut by_key: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
-        for (i, h) in self.held.iter().enumerate() {
-            for k in &h.info.pkeys {
-                by_key.entry(*k).or_default().push(i);
+    /// What the repeat rules read: tonight's cases so far and the store's.
+    fn memory(&self) -> Memory<'_> {
+        Memory {
+            rules: &self.rules,
+            kept: &self.kept,
+            by_key: &self.by_key,
+            tonight: &self.tonight,
+            pasts: &self.pasts,
+        }
+    }
+
+    /// Score a registered chunk, once the store's cases of its
+    /// petitioners are in: the repeat rules on the store and on
+    /// tonight's cases so far. Returns the chunk's range in `kept`, whose
+    /// verdicts are then set.
+    fn score_chunk(
+        &mut self,
+        engine: &Engine,
+        chunk: Unscored,
+    ) -> std::io::Result<std::ops::Range<usize>> {
+        if let Some(p) = &self.prefetch {
+            self.pasts.extend(p.answer()?);
+        }
+        let known = self.kept.len();
+        let set = engine.rules();
+        let (repeat, scoring, rules) = (&self.rules, &self.scoring, &set.rules[..]);
+        let memory = self.memory();
+        let first = chunk.first;
+        let scored: Vec<(
+            Vec<rules::Fired>,
+            Vec<SignalHit>,
+            usize,
+            Vec<RuleHit>,
+            Verdict,
+        )> = chunk
+            .findings
+            .into_par_iter()
+            .enumerate()
+            .with_min_len(8)
+            .map(|(i, f)| {
+                let fired = memory.fired(&memory.kept[first + i].info, known);
+                let Findings {
+                    mut verdict,
+                    hits,
+                    mut extra,
+                } = f;
+                let before = (extra.clone(), verdict.evidence.len());
+                apply_repeat(repeat, scoring, &mut extra, &mut verdict, &fired);
+                crate::score::score_with(scoring, rules, &hits, &extra, &mut verdict);
+                crate::score::crisis_reason(scoring, &mut verdict);
+                (fired, before.0, before.1, hits, verdict)
+            })
+            .collect();
+        let end = first + scored.len();
+        for (k, (fired, extra, evidence, hits, verdict)) in
+            self.kept[first..end].iter_mut().zip(scored)
+        {
+            k.fired = fired;
+            k.extra = extra;
+            k.evidence = evidence;
+            k.hits = hits;
+            k.known = known as u32;
+            k.verdict = Some(verdict);
+        }
+        Ok(first..end)
+    }
+
+    /// Take the verdicts of `range` out of `kept`, grouped by input file,
+    /// to pass on.
+    fn take(&mut self, range: std::ops::Range<usize>) -> Passed {
+        let mut out: Passed = Vec::new();
+        for k in &mut self.kept[range] {
+            let Some(verdict) = k.verdict.take() else {
+                continue;
+            };
+            let s = Scored {
+                line: k.line,
+                verdict,
+            };
+            match out.last_mut() {
+                Some((f, v)) if *f == k.file => v.push(s),
+                _ => out.push((k.file, vec![s])),
             }
         }
-        let tonight: HashSet<&str> = self.held.iter().map(|h| h.info.id.as_str()).collect();
-        let (held, rules) = (&self.held, &self.rules);
-        Ok(held
-            .par_iter()
-            .map(|h| {
-                let now = rules::Event {
-                    id: &h.info.id,
-                    received: h.info.received,
-                    level: h.info.level,
-                    class: &h.info.class,
-                };
-                let mut seen: HashSet<&str> = HashSet::new();
-                let mut events = Vec::new();
-                for k in &h.info.pkeys {
-                    for &j in by_key.get(k).into_iter().flatten() {
-                        let o = &held[j].info;
-                        if seen.insert(&o.id) {
-                            events.push(rules::Event {
-                                id: &o.id,
-                                received: o.received,
-                                level: o.level,
-                                class: &o.class,
-                            });
-                        }
-                    }
-                    for p in stored.get(k).into_iter().flatten() {
-                        // Tonight's record of a case replaces the stored one.
-                        if !tonight.contains(p.case_id.as_str()) && seen.insert(&p.case_id) {
-                            events.push(rules::Event::of(p));
-                        }
-                    }
-                }
-                if h.info.pkeys.is_empty() {
-                    // No petitioner id: nothing is known either way.
-                    return Vec::new();
-                }
-                rules.evaluate(&now, &events)
-            })
-            .collect())
+        out
     }
 
     fn run_finish(&mut self, engine: &Engine) -> std::io::Result<Finish> {
-        let mut fetched = match self.prefetch.take() {
-            Some(p) => p.finish()?,
-            None => Fetched::default(),
+        let fresh = match self.unscored.take() {
+            Some(chunk) => self.score_chunk(engine, chunk)?,
+            None => 0..0,
         };
-        let fired = self.repeat_hits(&fetched.pasts)?;
-        drop(std::mem::take(&mut fetched.pasts));
+        let window = match self.prefetch.take() {
+            Some(p) => p.finish()?,
+            None => None,
+        };
+        let n = self.kept.len();
+
+        // The repeat rules again on each case whose petitioners came
+        // again later in the input (or whose stored case was triaged
+        // again later tonight): the ones whose hits changed.
+        let memory = self.memory();
+        let again: Vec<Option<Vec<rules::Fired>>> = self
+            .kept
+            .par_iter()
+            .with_min_len(64)
+            .map(|k| {
+                let known = k.known as usize;
+                if known >= n || !memory.later(&k.info, known) {
+                    return None;
+                }
+                let fired = memory.fired(&k.info, n);
+                (fired != k.fired).then_some(fired)
+            })
+            .collect();
+
         let mut summaries = Vec::new();
-        let mut cluster_of: Vec<Option<(ClusterRef, f64)>> = vec![None; self.held.len()];
-        let latest = self.held.iter().map(|h| h.info.received).max();
+        let mut cluster_of: Vec<Option<(ClusterRef, f64)>> = vec![None; n];
+        let latest = self.kept.iter().map(|k| k.info.received).max();
         if let (Some(settings), Some(latest)) = (self.rules.cluster.clone(), latest)
             && self.hasher.is_some()
         {
             let from = latest - chrono::Duration::days(i64::from(settings.window_days));
-            let tonight: HashSet<String> = self.held.iter().map(|h| h.info.id.clone()).collect();
-            let mut items: Vec<Item> = Vec::with_capacity(self.held.len());
-            for h in &mut self.held {
+            let mut items: Vec<Item> = Vec::with_capacity(n);
+            for k in &mut self.kept {
                 items.push(Item {
-                    id: h.info.id.clone(),
-                    received: h.info.received,
-                    class: h.info.class.clone(),
-                    place: h.info.place,
-                    shingles: std::mem::take(&mut h.info.shingles),
-                    signature: h.info.signature.clone(),
+                    id: k.info.id.clone(),
+                    received: k.info.received,
+                    class: k.info.class.clone(),
+                    place: k.info.place,
+                    shingles: std::mem::take(&mut k.info.shingles),
+                    signature: k.info.signature.clone(),
                     tonight: true,
                 });
             }
-            let window = match fetched.window.take() {
+            let window = match window {
                 Some((start, w)) if start <= from => w,
                 _ => self.store.window(from)?,
             };
             for w in window {
-                if w.received < from || tonight.contains(&w.case_id) {
+                if w.received < from || self.tonight.contains_key(&w.case_id) {
                     continue;
                 }
                 items.push(Item {
@@ -476,7 +585,6 @@ impl HistoryContext {
                 let points = rules::ClusterSettings::points(steps, size);
                 let mut tonight_ids = Vec::new();
                 let mut classes: HashMap<&str, u32> = HashMap::new();
-                let tier = Tier::None;
                 let (mut lo, mut hi) = (latest, NaiveDate::MIN);
                 for &m in &c.members {
                     let it = &items[m];
@@ -508,45 +616,51 @@ impl HistoryContext {
                     size,
                     tonight: tonight_ids,
                     class,
-                    tier,
+                    tier: Tier::None,
                     from: lo,
                     to: hi,
                 });
             }
         }
 
+        // Score again every case whose history or cluster changed.
         let cluster_signal = self.rules.cluster.as_ref().map(|c| c.signal);
-        let held = std::mem::take(&mut self.held);
         let set = engine.rules();
-        let rules: &[Rule] = &set.rules;
-        let (repeat, scoring) = (&self.rules, &self.scoring);
-        // The evidence of history and clusters, and the score, case by
-        // case in parallel.
-        let scored: Vec<(usize, Scored, Info)> = held
-            .into_par_iter()
-            .zip(fired.par_iter())
+        let (repeat, scoring, rules) = (&self.rules, &self.scoring, &set.rules[..]);
+        let changed: Vec<bool> = self
+            .kept
+            .par_iter_mut()
+            .zip(again.into_par_iter())
             .zip(cluster_of.into_par_iter())
-            .map(|((mut h, fired), cl)| {
-                apply_repeat(repeat, scoring, &mut h.findings, fired);
-                if let (Some((c, points)), Some(s)) = (cl, cluster_signal) {
-                    apply_cluster(scoring, &mut h.findings, c, points, s);
+            .with_min_len(64)
+            .map(|((k, again), cl)| {
+                if again.is_none() && cl.is_none() {
+                    return false;
                 }
-                let verdict = crate::score::scored(scoring, rules, h.findings);
-                (
-                    h.file,
-                    Scored {
-                        line: h.line,
-                        verdict,
-                    },
-                    h.info,
-                )
+                if let Some(f) = again {
+                    k.fired = f;
+                }
+                let Some(v) = k.verdict.as_mut() else {
+                    return false;
+                };
+                v.evidence.truncate(k.evidence);
+                v.cluster = None;
+                let mut extra = k.extra.clone();
+                apply_repeat(repeat, scoring, &mut extra, v, &k.fired);
+                if let (Some((c, points)), Some(s)) = (cl, cluster_signal) {
+                    apply_cluster(scoring, &mut extra, v, c, points, s);
+                }
+                crate::score::score_with(scoring, rules, &k.hits, &extra, v);
+                crate::score::crisis_reason(scoring, v);
+                true
             })
             .collect();
 
         // Tiers of the clusters, now that members are scored.
-        let tier_of: HashMap<&str, Tier> = scored
+        let tier_of: HashMap<&str, Tier> = self
+            .kept
             .iter()
-            .map(|(_, s, _)| (s.verdict.id.as_str(), s.verdict.tier))
+            .filter_map(|k| Some((k.info.id.as_str(), k.verdict.as_ref()?.tier)))
             .collect();
         for c in &mut summaries {
             c.tier = c
@@ -557,14 +671,36 @@ impl HistoryContext {
                 .min_by_key(|t| Tier::ALL.iter().position(|x| x == t))
                 .unwrap_or(Tier::None);
         }
+        drop(tier_of);
 
-        let records: Vec<Record> = scored
+        let records: Vec<Record> = self
+            .kept
             .iter()
-            .map(|(_, s, info)| HistoryContext::record_of(info, &s.verdict))
+            .filter_map(|k| Some(HistoryContext::record_of(&k.info, k.verdict.as_ref()?)))
             .collect();
+        let verdicts = self.take(fresh.clone());
+        let mut amended: Passed = Vec::new();
+        for (i, _) in changed
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| **c && !fresh.contains(i))
+        {
+            for group in self.take(i..i + 1) {
+                match amended.last_mut() {
+                    Some((f, v)) if *f == group.0 => v.extend(group.1),
+                    _ => amended.push(group),
+                }
+            }
+        }
+        let kept = std::mem::take(&mut self.kept);
+        self.by_key = HashMap::new();
+        self.tonight = HashMap::new();
+        self.pasts = HashMap::new();
         if let Some(latest) = latest {
             // The store is written by a connection on a thread of its own
-            // while the sinks write the lists; `commit` waits for it.
+            // while the sinks write the lists; `commit` waits for it. What
+            // the run kept goes with it, so that freeing it costs the
+            // sinks nothing.
             let cut = self
                 .rules
                 .cluster
@@ -575,29 +711,99 @@ impl HistoryContext {
                 if let Some(cut) = cut {
                     writer.prune_sketches(cut)?;
                 }
-                writer.upsert(&records)
+                let what = writer.upsert(&records);
+                drop(kept);
+                what
             }));
         }
-
-        let mut out: Vec<(usize, Vec<Scored>)> = Vec::new();
-        for (file, s, _) in scored {
-            match out.last_mut() {
-                Some((f, v)) if *f == file => v.push(s),
-                _ => out.push((file, vec![s])),
-            }
-        }
         Ok(Finish {
-            verdicts: out,
+            verdicts,
+            amended,
             clusters: summaries,
         })
     }
 }
 
-/// Add the evidence and points of the fired rules to `f`.
+/// Tonight's cases so far and the store's cases of their petitioners, as
+/// the repeat rules read them (shared by the worker threads).
+struct Memory<'a> {
+    rules: &'a HistoryRules,
+    kept: &'a [Kept],
+    by_key: &'a HashMap<[u8; 32], Vec<u32>>,
+    /// Tonight's case ids, each with its first index in `kept`.
+    tonight: &'a HashMap<String, u32>,
+    pasts: &'a HashMap<[u8; 32], Vec<store::Past>>,
+}
+
+impl Memory<'_> {
+    /// The repeat rules that fire on `info` given the first `known` of
+    /// tonight's cases and the store (a stored case that is among those
+    /// of tonight is read as tonight's).
+    fn fired(&self, info: &Info, known: usize) -> Vec<rules::Fired> {
+        if info.pkeys.is_empty() {
+            // No petitioner id: nothing is known either way.
+            return Vec::new();
+        }
+        let now = rules::Event {
+            id: &info.id,
+            received: info.received,
+            level: info.level,
+            class: &info.class,
+        };
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut events = Vec::new();
+        for k in &info.pkeys {
+            for &j in self.by_key.get(k).into_iter().flatten() {
+                if j as usize >= known {
+                    break;
+                }
+                let o = &self.kept[j as usize].info;
+                if seen.insert(&o.id) {
+                    events.push(rules::Event {
+                        id: &o.id,
+                        received: o.received,
+                        level: o.level,
+                        class: &o.class,
+                    });
+                }
+            }
+            for p in self.pasts.get(k).into_iter().flatten() {
+                let replaced = self
+                    .tonight
+                    .get(p.case_id.as_str())
+                    .is_some_and(|&j| (j as usize) < known);
+                if !replaced && seen.insert(&p.case_id) {
+                    events.push(rules::Event::of(p));
+                }
+            }
+        }
+        self.rules.evaluate(&now, &events)
+    }
+
+    /// Whether tonight's cases after the first `known` hold one of
+    /// `info`'s petitioners, or a stored case of theirs.
+    fn later(&self, info: &Info, known: usize) -> bool {
+        info.pkeys.iter().any(|k| {
+            self.by_key
+                .get(k)
+                .and_then(|v| v.last())
+                .is_some_and(|&j| j as usize >= known)
+                || self.pasts.get(k).into_iter().flatten().any(|p| {
+                    self.tonight
+                        .get(p.case_id.as_str())
+                        .is_some_and(|&j| j as usize >= known)
+                })
+        })
+    }
+}
+
+/// Add the evidence and points of the fired rules to a case's signal
+/// points and verdict.
 fn apply_repeat(
     repeat: &HistoryRules,
     scoring: &Scoring,
-    f: &mut Findings,
+    extra: &mut Vec<SignalHit>,
+    v: &mut Verdict,
     fired: &[rules::Fired],
 ) {
     for x in fired {
@@ -607,14 +813,14 @@ fn apply_repeat(
             .map_or_else(|| r.name.clone(), |s| scoring.signals[s].name.clone());
         let note = describe_earlier(r, &x.earlier);
         if let Some(s) = r.signal.filter(|_| r.points > 0.0) {
-            f.extra.push(SignalHit {
+            extra.push(SignalHit {
                 signal: s,
                 item: r.id.clone(),
                 points: r.points,
                 note: format!("{}：{}", r.name, note),
             });
         }
-        f.verdict.evidence.push(Evidence {
+        v.evidence.push(Evidence {
             rule: r.id.clone(),
             target,
             points: if r.signal.is_some() { r.points } else { 0.0 },
@@ -625,22 +831,30 @@ fn apply_repeat(
     }
 }
 
-/// Add a cluster's evidence and points (signal `s`) to `f`.
-fn apply_cluster(scoring: &Scoring, f: &mut Findings, c: ClusterRef, points: f64, s: usize) {
+/// Add a cluster's evidence and points (signal `s`) to a case's signal
+/// points and verdict.
+fn apply_cluster(
+    scoring: &Scoring,
+    extra: &mut Vec<SignalHit>,
+    v: &mut Verdict,
+    c: ClusterRef,
+    points: f64,
+    s: usize,
+) {
     let what = match c.kind.as_str() {
         "near_duplicate" => "近似相同的信",
         _ => "同类别同地点的案件",
     };
     let note = format!("聚类 {}：{} 件{}（可能联名/串联）", c.id, c.size, what);
     if points > 0.0 {
-        f.extra.push(SignalHit {
+        extra.push(SignalHit {
             signal: s,
             item: c.id.clone(),
             points,
             note: note.clone(),
         });
     }
-    f.verdict.evidence.push(Evidence {
+    v.evidence.push(Evidence {
         rule: c.id.clone(),
         target: scoring.signals[s].name.clone(),
         points,
@@ -648,7 +862,7 @@ fn apply_cluster(scoring: &Scoring, f: &mut Findings, c: ClusterRef, points: f64
         matches: Vec::new(),
         note: Some(note),
     });
-    f.verdict.cluster = Some(c);
+    v.cluster = Some(c);
 }
 
 /// The earlier cases of a fired rule, as the evidence states them: ids
@@ -683,8 +897,9 @@ impl Context for HistoryContext {
                 },
             }),
             Mode::Run => {
-                // The findings wait for the end of the run; the chunk
-                // scores an empty stand-in, which `scored` drops.
+                // The findings wait for the store's cases of the
+                // petitioners; the chunk scores an empty stand-in, which
+                // `scored` drops.
                 let stand_in = Findings {
                     verdict: Verdict::for_case(&Case {
                         id: case.id.clone(),
@@ -711,7 +926,12 @@ impl Context for HistoryContext {
         }
     }
 
-    fn scored(&mut self, file: usize, chunk: &mut Vec<Scored>) -> std::io::Result<()> {
+    fn scored(
+        &mut self,
+        engine: &Engine,
+        file: usize,
+        chunk: Vec<Scored>,
+    ) -> std::io::Result<Passed> {
         let waiting = std::mem::take(&mut self.waiting);
         let this = Infer {
             key: &self.key,
@@ -726,32 +946,60 @@ impl Context for HistoryContext {
             .collect();
         match self.mode {
             Mode::Run => {
-                if let Some(latest) = infos.iter().map(|(i, _)| i.received).max() {
-                    if self.prefetch.is_none() {
-                        let days = self
-                            .rules
-                            .cluster
-                            .as_ref()
-                            .filter(|_| self.hasher.is_some());
-                        self.prefetch = Some(Prefetch::start(
-                            self.store.reopen()?,
-                            days.map(|c| c.window_days),
-                        ));
+                // The chunk's stand-ins give the lines; the cases are
+                // registered now and scored one chunk later.
+                let first = self.kept.len();
+                let mut keys = Vec::new();
+                let mut findings = Vec::with_capacity(infos.len());
+                let mut latest = None;
+                for ((info, f), s) in infos.into_iter().zip(&chunk) {
+                    let at = u32::try_from(self.kept.len())
+                        .map_err(|_| std::io::Error::other("一次运行的案件过多"))?;
+                    for k in &info.pkeys {
+                        self.by_key.entry(*k).or_default().push(at);
+                        keys.push(*k);
                     }
-                    let keys = infos.iter().flat_map(|(i, _)| i.pkeys.iter().copied());
-                    if let Some(p) = &self.prefetch {
-                        p.send(keys.collect(), latest);
-                    }
-                }
-                for ((info, findings), s) in infos.into_iter().zip(chunk.iter()) {
-                    self.held.push(Held {
+                    self.tonight.entry(info.id.clone()).or_insert(at);
+                    latest = latest.max(Some(info.received));
+                    self.kept.push(Kept {
                         file,
                         line: s.line,
-                        findings,
                         info,
+                        hits: Vec::new(),
+                        extra: Vec::new(),
+                        evidence: 0,
+                        fired: Vec::new(),
+                        known: 0,
+                        verdict: None,
                     });
+                    findings.push(f);
                 }
-                chunk.clear();
+                let Some(latest) = latest else {
+                    return Ok(Vec::new());
+                };
+                if self.prefetch.is_none() {
+                    let days = self
+                        .rules
+                        .cluster
+                        .as_ref()
+                        .filter(|_| self.hasher.is_some());
+                    self.prefetch = Some(Prefetch::start(
+                        self.store.reopen()?,
+                        days.map(|c| c.window_days),
+                    ));
+                }
+                if let Some(p) = &self.prefetch {
+                    p.send(keys, latest);
+                }
+                let previous = self.unscored.replace(Unscored { first, findings });
+                match previous {
+                    Some(chunk) => {
+                        let range = self.score_chunk(engine, chunk)?;
+                        self.out.push_back(range.clone());
+                        Ok(self.take(range))
+                    }
+                    None => Ok(Vec::new()),
+                }
             }
             Mode::Import => {
                 let records: Vec<Record> = infos
@@ -762,9 +1010,22 @@ impl Context for HistoryContext {
                     .collect();
                 let what = self.store.upsert(&records)?;
                 self.count(&what);
+                Ok(vec![(file, chunk)])
             }
         }
-        Ok(())
+    }
+
+    fn passed(&mut self, verdicts: Passed) {
+        if self.mode != Mode::Run {
+            return;
+        }
+        let Some(range) = self.out.pop_front() else {
+            return;
+        };
+        let back = verdicts.into_iter().flat_map(|(_, v)| v);
+        for (k, s) in self.kept[range].iter_mut().zip(back) {
+            k.verdict = Some(s.verdict);
+        }
     }
 
     fn commit(&mut self) -> std::io::Result<()> {

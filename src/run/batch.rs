@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CHUNK, Context, PassThrough, triage_chunk};
+use super::{CHUNK, Context, PassThrough, mask_chunk, triage_chunk};
 use crate::input::{CaseReader, EncodingChoice, Format, Pending};
 use crate::matcher::Engine;
 use crate::sink::{
@@ -149,8 +149,8 @@ pub fn run_into(
         let stats = reader.stats();
         let mut process = |pending: Vec<Pending>| -> std::io::Result<()> {
             manifest.read += pending.len() as u64;
-            let (mut scored, refused) = triage_chunk(engine, context, opts.mask, pending);
-            context.scored(file_idx, &mut scored)?;
+            let (scored, refused) = triage_chunk(engine, context, pending);
+            let mut passed = context.scored(engine, file_idx, scored)?;
             for (line, reason) in refused {
                 manifest.rejected += 1;
                 let r = Reject {
@@ -162,9 +162,15 @@ pub fn run_into(
                     s.reject(&r)?;
                 }
             }
-            for s in sinks.iter_mut() {
-                s.verdicts(file_idx, &scored)?;
+            for (file, chunk) in &mut passed {
+                if opts.mask {
+                    mask_chunk(chunk);
+                }
+                for s in sinks.iter_mut() {
+                    s.verdicts(*file, chunk)?;
+                }
             }
+            context.passed(passed);
             progress(end.counts.read + manifest.read);
             Ok(())
         };
@@ -174,15 +180,21 @@ pub fn run_into(
         end.counts.rejected += manifest.rejected;
         end.inputs.push(manifest);
     }
-    let held = context.finish(engine)?;
-    for (file, mut chunk) in held.verdicts {
+    let mut held = context.finish(engine)?;
+    for (file, chunk) in &mut held.verdicts {
         if opts.mask {
-            chunk
-                .iter_mut()
-                .for_each(|s| crate::sink::mask_verdict(&mut s.verdict));
+            mask_chunk(chunk);
         }
         for s in sinks.iter_mut() {
-            s.verdicts(file, &chunk)?;
+            s.verdicts(*file, chunk)?;
+        }
+    }
+    for (file, chunk) in &mut held.amended {
+        if opts.mask {
+            mask_chunk(chunk);
+        }
+        for s in sinks.iter_mut() {
+            s.amend(*file, chunk)?;
         }
     }
     end.clusters = held.clusters;

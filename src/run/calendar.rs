@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Context, Finish};
+use super::{Context, Finish, Passed};
 use crate::calendar::{Calendar, CaseTimes};
 use crate::input::Case;
 use crate::matcher::{Engine, Findings, SignalHit};
@@ -198,8 +198,17 @@ impl Context for CalendarContext<'_> {
         self.inner.case(case, findings);
     }
 
-    fn scored(&mut self, file: usize, chunk: &mut Vec<Scored>) -> std::io::Result<()> {
-        self.inner.scored(file, chunk)
+    fn scored(
+        &mut self,
+        engine: &Engine,
+        file: usize,
+        chunk: Vec<Scored>,
+    ) -> std::io::Result<Passed> {
+        self.inner.scored(engine, file, chunk)
+    }
+
+    fn passed(&mut self, verdicts: Passed) {
+        self.inner.passed(verdicts)
     }
 
     fn finish(&mut self, engine: &Engine) -> std::io::Result<Finish> {

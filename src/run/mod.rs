@@ -26,10 +26,19 @@ pub mod stream;
 
 use rayon::prelude::*;
 
-pub use crate::context::{Context, Finish, PassThrough};
+pub use crate::context::{Context, Finish, PassThrough, Passed};
 use crate::input::{Case, Pending};
 use crate::matcher::{Engine, Findings};
 use crate::sink::{Scored, mask_verdict};
+
+/// Mask identity-card and phone numbers in the verdicts of `chunk`, in
+/// parallel.
+pub fn mask_chunk(chunk: &mut [Scored]) {
+    chunk
+        .par_iter_mut()
+        .with_min_len(BLOCK)
+        .for_each(|s| mask_verdict(&mut s.verdict));
+}
 
 /// Records read together in one parallel step.
 pub const CHUNK: usize = 256;
@@ -47,7 +56,6 @@ type Read = (u64, Result<(Case, Findings), String>);
 pub fn triage_chunk(
     engine: &Engine,
     context: &mut dyn Context,
-    mask: bool,
     pending: Vec<Pending>,
 ) -> (Vec<Scored>, Vec<(u64, String)>) {
     let read: Vec<Vec<Read>> = pending
@@ -85,12 +93,9 @@ pub fn triage_chunk(
     let scored = found
         .into_par_iter()
         .with_min_len(BLOCK)
-        .map(|(line, f)| {
-            let mut verdict = crate::score::scored(&rules.scoring, &rules.rules, f);
-            if mask {
-                mask_verdict(&mut verdict);
-            }
-            Scored { line, verdict }
+        .map(|(line, f)| Scored {
+            line,
+            verdict: crate::score::scored(&rules.scoring, &rules.rules, f),
         })
         .collect();
     (scored, refused)

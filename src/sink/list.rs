@@ -36,6 +36,8 @@ struct Key {
     warned: bool,
     crisis: bool,
     supervised: bool,
+    /// The row replaces the earlier row of the same file and line.
+    amend: bool,
 }
 
 /// Encoded rows kept in memory before they go to a spill file.
@@ -87,6 +89,7 @@ impl Block {
             warned: v.warned,
             crisis: v.crisis,
             supervised: !v.supervision.is_empty(),
+            amend: false,
         });
         self.ids.push_str(&v.id);
         Ok(())
@@ -223,6 +226,16 @@ impl ListBuilder {
 
     /// Add a block of verdicts read from input file number `file`.
     pub fn push(&mut self, block: Block, file: usize) -> std::io::Result<()> {
+        self.push_rows(block, file, false)
+    }
+
+    /// Add a block of amended verdicts of input file number `file`: each
+    /// replaces the row pushed before for the same line.
+    pub fn push_amended(&mut self, block: Block, file: usize) -> std::io::Result<()> {
+        self.push_rows(block, file, true)
+    }
+
+    fn push_rows(&mut self, block: Block, file: usize, amend: bool) -> std::io::Result<()> {
         let Block {
             bytes, keys, ids, ..
         } = block;
@@ -233,6 +246,7 @@ impl ListBuilder {
             k.off += off;
             k.id_start += id_off as u32;
             k.file = u16::try_from(file).unwrap_or(u16::MAX);
+            k.amend = amend;
             k
         }));
         self.ids.push_str(&ids);
@@ -252,22 +266,36 @@ impl ListBuilder {
         } = self;
         let name = |f: u16| inputs.get(usize::from(f)).cloned().unwrap_or_default();
 
-        // Repeated ids: sort by (id, input order); in each group of equal
-        // ids the first stays and the others become rejects.
+        // Repeated ids: sort by (id, input order, amendments after the
+        // row they amend, in the order they came); in each group of equal
+        // ids the first record stays (as last amended) and the other
+        // records become rejects.
         let mut by_id: Vec<u32> = (0..keys.len() as u32).collect();
         by_id.sort_unstable_by(|&a, &b| {
             let (ka, kb) = (&keys[a as usize], &keys[b as usize]);
             id(&ids, ka)
                 .cmp(id(&ids, kb))
-                .then((ka.file, ka.line).cmp(&(kb.file, kb.line)))
+                .then((ka.file, ka.line, ka.amend, a).cmp(&(kb.file, kb.line, kb.amend, b)))
         });
         let mut dropped = vec![false; keys.len()];
         let mut duplicates = Vec::new();
-        let mut first = 0usize;
+        // The row that stands for the first record of the group, and that record.
+        let (mut first, mut standing) = (0usize, 0usize);
         for n in 1..by_id.len() {
             let (origin, k) = (&keys[by_id[first] as usize], &keys[by_id[n] as usize]);
             if id(&ids, origin) != id(&ids, k) {
-                first = n;
+                (first, standing) = (n, n);
+                continue;
+            }
+            if k.amend {
+                // An amendment of the first record replaces its row; one
+                // of a refused record goes with it.
+                dropped[by_id[n] as usize] = true;
+                if (k.file, k.line) == (origin.file, origin.line) {
+                    dropped[by_id[standing] as usize] = true;
+                    dropped[by_id[n] as usize] = false;
+                    standing = n;
+                }
                 continue;
             }
             dropped[by_id[n] as usize] = true;
@@ -438,6 +466,20 @@ impl Sink for ListSink {
     }
 
     fn verdicts(&mut self, file: usize, chunk: &[Scored]) -> std::io::Result<()> {
+        self.rows(file, chunk, false)
+    }
+
+    fn amend(&mut self, file: usize, chunk: &[Scored]) -> std::io::Result<()> {
+        self.rows(file, chunk, true)
+    }
+
+    fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
+        self.finish_list(end)
+    }
+}
+
+impl ListSink {
+    fn rows(&mut self, file: usize, chunk: &[Scored], amend: bool) -> std::io::Result<()> {
         let list = self.list()?;
         let classes = list.classes();
         let blocks: Vec<std::io::Result<Block>> = chunk
@@ -451,12 +493,12 @@ impl Sink for ListSink {
             })
             .collect();
         for b in blocks {
-            list.push(b?, file)?;
+            list.push_rows(b?, file, amend)?;
         }
         Ok(())
     }
 
-    fn finish(&mut self, end: &mut End) -> std::io::Result<()> {
+    fn finish_list(&mut self, end: &mut End) -> std::io::Result<()> {
         let list = self
             .list
             .take()

@@ -109,6 +109,14 @@ pub trait Sink {
         chunk.iter().try_for_each(|s| self.verdict(file, s))
     }
 
+    /// Verdicts passed on earlier that changed (a context found more at
+    /// the end of the run): each replaces the verdict read from the same
+    /// file and line. A sink that keeps nothing of a verdict but what
+    /// cannot change (the field notes) ignores them.
+    fn amend(&mut self, _file: usize, _chunk: &[Scored]) -> std::io::Result<()> {
+        Ok(())
+    }
+
     /// A record that could not be read.
     fn reject(&mut self, _reject: &Reject) -> std::io::Result<()> {
         Ok(())
