@@ -116,6 +116,15 @@ struct Kept {
     verdict: Option<Verdict>,
 }
 
+/// What scoring a case the first time gives its [`Kept`].
+struct FirstScore {
+    fired: Vec<rules::Fired>,
+    extra: Vec<SignalHit>,
+    evidence: usize,
+    hits: Vec<RuleHit>,
+    verdict: Verdict,
+}
+
 /// A chunk registered but not yet scored: the kept index of its first
 /// case, and each case's findings.
 struct Unscored {
@@ -443,13 +452,7 @@ impl HistoryContext {
         let (repeat, scoring, rules) = (&self.rules, &self.scoring, &set.rules[..]);
         let memory = self.memory();
         let first = chunk.first;
-        let scored: Vec<(
-            Vec<rules::Fired>,
-            Vec<SignalHit>,
-            usize,
-            Vec<RuleHit>,
-            Verdict,
-        )> = chunk
+        let scored: Vec<FirstScore> = chunk
             .findings
             .into_par_iter()
             .enumerate()
@@ -465,19 +468,23 @@ impl HistoryContext {
                 apply_repeat(repeat, scoring, &mut extra, &mut verdict, &fired);
                 crate::score::score_with(scoring, rules, &hits, &extra, &mut verdict);
                 crate::score::crisis_reason(scoring, &mut verdict);
-                (fired, before.0, before.1, hits, verdict)
+                FirstScore {
+                    fired,
+                    extra: before.0,
+                    evidence: before.1,
+                    hits,
+                    verdict,
+                }
             })
             .collect();
         let end = first + scored.len();
-        for (k, (fired, extra, evidence, hits, verdict)) in
-            self.kept[first..end].iter_mut().zip(scored)
-        {
-            k.fired = fired;
-            k.extra = extra;
-            k.evidence = evidence;
-            k.hits = hits;
+        for (k, f) in self.kept[first..end].iter_mut().zip(scored) {
+            k.fired = f.fired;
+            k.extra = f.extra;
+            k.evidence = f.evidence;
+            k.hits = f.hits;
             k.known = known as u32;
-            k.verdict = Some(verdict);
+            k.verdict = Some(f.verdict);
         }
         Ok(first..end)
     }
