@@ -40,6 +40,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::cluster::{self, Hasher, Item};
 use crate::context::{Context, Finish, Passed};
@@ -174,7 +175,7 @@ impl Prefetch {
         let (answers, rx) = std::sync::mpsc::channel();
         let handle = std::thread::spawn(move || {
             let mut window: Window = None;
-            let mut asked: HashSet<[u8; 32]> = HashSet::new();
+            let mut asked: FxHashSet<[u8; 32]> = FxHashSet::default();
             for (mut keys, latest) in requests {
                 if let (Some(days), None) = (window_days, &window) {
                     // The run's latest date is at least this chunk's.
@@ -237,11 +238,11 @@ pub struct HistoryContext {
     /// Tonight's cases so far, in input order.
     kept: Vec<Kept>,
     /// Tonight's cases of each petitioner key, as indexes into `kept`.
-    by_key: HashMap<[u8; 32], Vec<u32>>,
+    by_key: FxHashMap<[u8; 32], Vec<u32>>,
     /// Tonight's case ids.
-    tonight: HashMap<String, u32>,
+    tonight: FxHashMap<String, u32>,
     /// The stored cases of tonight's petitioners, read so far.
-    pasts: HashMap<[u8; 32], Vec<store::Past>>,
+    pasts: FxHashMap<[u8; 32], Vec<store::Past>>,
     /// The chunk waiting for its petitioners' stored cases.
     unscored: Option<Unscored>,
     /// Ranges of `kept` passed on and not yet back from the sinks.
@@ -376,9 +377,9 @@ impl HistoryContext {
             hasher,
             mode,
             kept: Vec::new(),
-            by_key: HashMap::new(),
-            tonight: HashMap::new(),
-            pasts: HashMap::new(),
+            by_key: FxHashMap::default(),
+            tonight: FxHashMap::default(),
+            pasts: FxHashMap::default(),
             unscored: None,
             out: std::collections::VecDeque::new(),
             waiting: Vec::new(),
@@ -700,9 +701,9 @@ impl HistoryContext {
             }
         }
         let kept = std::mem::take(&mut self.kept);
-        self.by_key = HashMap::new();
-        self.tonight = HashMap::new();
-        self.pasts = HashMap::new();
+        self.by_key = FxHashMap::default();
+        self.tonight = FxHashMap::default();
+        self.pasts = FxHashMap::default();
         if let Some(latest) = latest {
             // The store is written by a connection on a thread of its own
             // while the sinks write the lists; `commit` waits for it. What
@@ -736,10 +737,10 @@ impl HistoryContext {
 struct Memory<'a> {
     rules: &'a HistoryRules,
     kept: &'a [Kept],
-    by_key: &'a HashMap<[u8; 32], Vec<u32>>,
+    by_key: &'a FxHashMap<[u8; 32], Vec<u32>>,
     /// Tonight's case ids, each with its first index in `kept`.
-    tonight: &'a HashMap<String, u32>,
-    pasts: &'a HashMap<[u8; 32], Vec<store::Past>>,
+    tonight: &'a FxHashMap<String, u32>,
+    pasts: &'a FxHashMap<[u8; 32], Vec<store::Past>>,
 }
 
 impl Memory<'_> {
@@ -757,7 +758,7 @@ impl Memory<'_> {
             level: info.level,
             class: &info.class,
         };
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
         let mut events = Vec::new();
         for k in &info.pkeys {
             for &j in self.by_key.get(k).into_iter().flatten() {

@@ -496,7 +496,7 @@ impl HistoryRules {
                     level: ex.case.1,
                     class: &ex.case.0,
                 };
-                let fired = fires(r, &now, &history).is_some();
+                let fired = fires(r, &now, &earlier_than(&now, &history)).is_some();
                 if fired != ex.fires {
                     let _ = i;
                     out.push(src.diag(
@@ -524,12 +524,23 @@ impl HistoryRules {
     /// Every rule that fires on `now` given the petitioner's `history`
     /// (any order; cases not earlier than `now` are ignored).
     pub fn evaluate(&self, now: &Event<'_>, history: &[Event<'_>]) -> Vec<Fired> {
+        let earlier = earlier_than(now, history);
         self.rules
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| fires(r, now, history).map(|earlier| Fired { rule: i, earlier }))
+            .filter_map(|(i, r)| fires(r, now, &earlier).map(|earlier| Fired { rule: i, earlier }))
             .collect()
     }
+}
+
+/// The cases of `history` before `now`, oldest first.
+fn earlier_than<'h, 'a>(now: &Event<'_>, history: &'h [Event<'a>]) -> Vec<&'h Event<'a>> {
+    let mut earlier: Vec<&Event<'_>> = history
+        .iter()
+        .filter(|e| e.id != now.id && is_earlier(e, now))
+        .collect();
+    earlier.sort_by(|a, b| (a.received, a.id).cmp(&(b.received, b.id)));
+    earlier
 }
 
 /// Whether `e` comes before `now`: an earlier date, or the same date and
@@ -550,13 +561,9 @@ impl Event<'_> {
     }
 }
 
-/// The earlier cases that make `r` fire on `now`, or `None`.
-fn fires(r: &RepeatRule, now: &Event<'_>, history: &[Event<'_>]) -> Option<Vec<String>> {
-    let mut earlier: Vec<&Event<'_>> = history
-        .iter()
-        .filter(|e| e.id != now.id && is_earlier(e, now))
-        .collect();
-    earlier.sort_by(|a, b| (a.received, a.id).cmp(&(b.received, b.id)));
+/// The earlier cases that make `r` fire on `now`, or `None`; `earlier`
+/// are the petitioner's cases before `now`, oldest first.
+fn fires(r: &RepeatRule, now: &Event<'_>, earlier: &[&Event<'_>]) -> Option<Vec<String>> {
     let in_window = |e: &Event<'_>| {
         r.window_days
             .is_none_or(|w| (now.received - e.received).num_days() <= i64::from(w))

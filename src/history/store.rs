@@ -337,8 +337,38 @@ fn tier_of(name: &str) -> Tier {
         .unwrap_or(Tier::None)
 }
 
+/// A stored `YYYY-MM-DD` date. Read for every stored case of every
+/// petitioner of a run, so the common form is read by hand (chrono's
+/// format parser costs more than the rest of the row); anything else
+/// goes through chrono.
 fn date_of(s: &str) -> NaiveDate {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10))
+        && let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d)
+    {
+        return date;
+    }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+}
+
+/// A date as the store keeps it, `YYYY-MM-DD` (written by hand for the
+/// same reason as [`date_of`] reads it so).
+fn date_text(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    let y = d.year();
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{:02}-{:02}", d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
 }
 
 fn blob32(b: Option<Vec<u8>>) -> Option<[u8; 32]> {
@@ -581,7 +611,7 @@ impl Store {
                 keys.sort();
                 keys.dedup();
                 let key_blob: Vec<u8> = keys.concat();
-                let received = r.received.format("%Y-%m-%d").to_string();
+                let received = date_text(r.received);
                 let sketch_bytes = sketch_blob(&r.sketch);
                 let values = params![
                     r.case_id,
@@ -663,7 +693,7 @@ impl Store {
                 link.execute(params![
                     k.as_slice(),
                     r.case_id,
-                    r.received.format("%Y-%m-%d").to_string(),
+                    date_text(r.received),
                     level_code(r.level),
                     r.class,
                     r.tier.name()
@@ -790,7 +820,7 @@ impl Store {
             )
             .map_err(db_err)?;
         let rows = q
-            .query_map(params![from.format("%Y-%m-%d").to_string()], |r| {
+            .query_map(params![date_text(from)], |r| {
                 Ok(WindowCase {
                     case_id: r.get(0)?,
                     received: date_of(&r.get::<_, String>(1)?),
@@ -811,7 +841,7 @@ impl Store {
             .execute(
                 "UPDATE cases INDEXED BY cases_sketched SET sketch = NULL
                  WHERE received < ?1 AND sketch IS NOT NULL",
-                params![before.format("%Y-%m-%d").to_string()],
+                params![date_text(before)],
             )
             .map_err(db_err)?;
         Ok(n as u64)
@@ -820,7 +850,7 @@ impl Store {
     /// Erase every case received before `before`. Returns the number of
     /// cases erased.
     pub fn forget_before(&mut self, before: NaiveDate) -> std::io::Result<u64> {
-        let d = before.format("%Y-%m-%d").to_string();
+        let d = date_text(before);
         let tx = self.conn.transaction().map_err(db_err)?;
         tx.execute("DELETE FROM petitioners WHERE received < ?1", params![d])
             .map_err(db_err)?;
@@ -947,5 +977,27 @@ impl Store {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(db_err)?;
         Ok(r == "ok")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_read_and_written_as_chrono_does() {
+        for (y, m, d) in [(2026, 12, 1), (2024, 2, 29), (1, 1, 1), (9999, 12, 31)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+            let text = date_text(date);
+            assert_eq!(text, date.format("%Y-%m-%d").to_string());
+            assert_eq!(date_of(&text), date);
+        }
+        // Not a date of the common form: chrono decides.
+        assert_eq!(date_of("2025-02-30"), NaiveDate::default());
+        assert_eq!(
+            date_of("2026-1-05"),
+            NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default()
+        );
+        assert_eq!(date_of("garbage!!!"), NaiveDate::default());
     }
 }
