@@ -245,11 +245,13 @@ pub struct HistoryContext {
     pasts: FxHashMap<[u8; 32], Vec<store::Past>>,
     /// The chunk waiting for its petitioners' stored cases.
     unscored: Option<Unscored>,
+    /// The latest received date of tonight's cases so far.
+    latest: Option<NaiveDate>,
     /// Ranges of `kept` passed on and not yet back from the sinks.
     out: std::collections::VecDeque<std::ops::Range<usize>>,
     waiting: Vec<Waiting>,
     prefetch: Option<Prefetch>,
-    writing: Option<std::thread::JoinHandle<std::io::Result<Vec<store::Upsert>>>>,
+    writer: Option<Writer>,
     recorded: Recorded,
     /// Cluster work of the last run (compared and confirmed pairs).
     pub work: cluster::Work,
@@ -257,11 +259,78 @@ pub struct HistoryContext {
 
 impl Drop for HistoryContext {
     /// A run that never reached `commit` (a sink failed) still lets the
-    /// store's writer end its transaction before the connections go.
+    /// store's writer end (roll back) its transaction before the
+    /// connections go.
     fn drop(&mut self) {
-        if let Some(w) = self.writing.take() {
-            let _ = w.join();
+        if let Some(w) = self.writer.take() {
+            let _ = w.finish();
         }
+    }
+}
+
+/// What the writer thread is told.
+enum ToWriter {
+    /// Cases as scored so far.
+    Records(Vec<Record>),
+    /// The cases that changed at the end; then commit. What the run kept
+    /// comes along, so that freeing it costs the sinks nothing.
+    Commit {
+        amended: Vec<Record>,
+        prune: Option<NaiveDate>,
+        kept: Vec<Kept>,
+    },
+}
+
+/// Writes the run into the store on a connection and a thread of its
+/// own, as the chunks are scored, in one transaction that the end of the
+/// run commits ([`store::RunWrite`]).
+struct Writer {
+    tx: Option<std::sync::mpsc::Sender<ToWriter>>,
+    handle: std::thread::JoinHandle<std::io::Result<Option<Vec<store::Upsert>>>>,
+}
+
+impl Writer {
+    fn start(store: Store) -> Writer {
+        let (tx, rx) = std::sync::mpsc::channel::<ToWriter>();
+        let handle = std::thread::spawn(move || {
+            let mut run = store.begin_run()?;
+            for m in rx {
+                match m {
+                    ToWriter::Records(r) => run.write(&r)?,
+                    ToWriter::Commit {
+                        amended,
+                        prune,
+                        kept,
+                    } => {
+                        let what = run.commit(&amended, prune)?;
+                        drop(kept);
+                        return Ok(Some(what));
+                    }
+                }
+            }
+            // The run ended without its commit: the transaction is rolled back.
+            Ok(None)
+        });
+        Writer {
+            tx: Some(tx),
+            handle,
+        }
+    }
+
+    fn send(&self, m: ToWriter) {
+        if let Some(tx) = &self.tx {
+            // A closed channel means the thread failed: `finish` says why.
+            let _ = tx.send(m);
+        }
+    }
+
+    /// Wait for the thread: what the committed run did, or nothing when
+    /// it was not committed.
+    fn finish(mut self) -> std::io::Result<Option<Vec<store::Upsert>>> {
+        drop(self.tx.take());
+        self.handle
+            .join()
+            .map_err(|_| std::io::Error::other("历史库写入线程意外退出"))?
     }
 }
 
@@ -381,10 +450,11 @@ impl HistoryContext {
             tonight: FxHashMap::default(),
             pasts: FxHashMap::default(),
             unscored: None,
+            latest: None,
             out: std::collections::VecDeque::new(),
             waiting: Vec::new(),
             prefetch: None,
-            writing: None,
+            writer: None,
             recorded: Recorded::default(),
             work: cluster::Work::default(),
         }
@@ -398,6 +468,12 @@ impl HistoryContext {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The first day of the cluster window that ends on `latest`.
+    fn window_start(&self, latest: Option<NaiveDate>) -> Option<NaiveDate> {
+        let c = self.rules.cluster.as_ref()?;
+        Some(latest? - chrono::Duration::days(i64::from(c.window_days)))
     }
 
     fn record_of(info: &Info, v: &Verdict) -> Record {
@@ -486,6 +562,22 @@ impl HistoryContext {
             k.hits = f.hits;
             k.known = known as u32;
             k.verdict = Some(f.verdict);
+        }
+        if let Some(w) = &self.writer {
+            // A case already outside the cluster window of the latest
+            // date seen keeps no sketch: the end of the run would drop it.
+            let cut = self.window_start(self.latest);
+            let records = self.kept[first..end]
+                .iter()
+                .filter_map(|k| {
+                    let mut r = HistoryContext::record_of(&k.info, k.verdict.as_ref()?);
+                    if cut.is_some_and(|c| r.received < c) {
+                        r.sketch = None;
+                    }
+                    Some(r)
+                })
+                .collect();
+            w.send(ToWriter::Records(records));
         }
         Ok(first..end)
     }
@@ -681,10 +773,19 @@ impl HistoryContext {
         }
         drop(tier_of);
 
-        let records: Vec<Record> = self
+        let cut = self.window_start(latest);
+        let amended_records: Vec<Record> = self
             .kept
             .iter()
-            .filter_map(|k| Some(HistoryContext::record_of(&k.info, k.verdict.as_ref()?)))
+            .zip(&changed)
+            .filter(|(_, c)| **c)
+            .filter_map(|(k, _)| {
+                let mut r = HistoryContext::record_of(&k.info, k.verdict.as_ref()?);
+                if cut.is_some_and(|c| r.received < c) {
+                    r.sketch = None;
+                }
+                Some(r)
+            })
             .collect();
         let verdicts = self.take(fresh.clone());
         let mut amended: Passed = Vec::new();
@@ -704,25 +805,19 @@ impl HistoryContext {
         self.by_key = FxHashMap::default();
         self.tonight = FxHashMap::default();
         self.pasts = FxHashMap::default();
-        if let Some(latest) = latest {
-            // The store is written by a connection on a thread of its own
-            // while the sinks write the lists; `commit` waits for it. What
-            // the run kept goes with it, so that freeing it costs the
-            // sinks nothing.
-            let cut = self
+        if let (Some(latest), Some(w)) = (latest, &self.writer) {
+            // The writer commits while the sinks write the lists;
+            // `commit` waits for it.
+            let prune = self
                 .rules
                 .cluster
                 .as_ref()
                 .map(|c| latest - chrono::Duration::days(i64::from(c.window_days)));
-            let mut writer = self.store.reopen()?;
-            self.writing = Some(std::thread::spawn(move || {
-                if let Some(cut) = cut {
-                    writer.prune_sketches(cut)?;
-                }
-                let what = writer.upsert(&records);
-                drop(kept);
-                what
-            }));
+            w.send(ToWriter::Commit {
+                amended: amended_records,
+                prune,
+                kept,
+            });
         }
         Ok(Finish {
             verdicts,
@@ -985,6 +1080,7 @@ impl Context for HistoryContext {
                 let Some(latest) = latest else {
                     return Ok(Vec::new());
                 };
+                self.latest = self.latest.max(Some(latest));
                 if self.prefetch.is_none() {
                     let days = self
                         .rules
@@ -995,6 +1091,7 @@ impl Context for HistoryContext {
                         self.store.reopen()?,
                         days.map(|c| c.window_days),
                     ));
+                    self.writer = Some(Writer::start(self.store.reopen()?));
                 }
                 if let Some(p) = &self.prefetch {
                     p.send(keys, latest);
@@ -1037,11 +1134,9 @@ impl Context for HistoryContext {
     }
 
     fn commit(&mut self) -> std::io::Result<()> {
-        if let Some(w) = self.writing.take() {
-            let what = w
-                .join()
-                .map_err(|_| std::io::Error::other("历史库写入线程意外退出"))??;
-            self.count(&what);
+        if let Some(w) = self.writer.take() {
+            let what = w.finish()?;
+            self.count(&what.unwrap_or_default());
         }
         Ok(())
     }

@@ -43,6 +43,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
+use rustc_hash::FxHashMap;
 
 use crate::input::case::Level;
 use crate::rules::Tier;
@@ -416,6 +417,249 @@ fn put_position(tx: &rusqlite::Transaction<'_>, p: &Position) -> std::io::Result
     Ok(())
 }
 
+/// A case's stored fields that an upsert compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    content: Vec<u8>,
+    class: String,
+    tier: String,
+    risk: i64,
+    level: Option<i64>,
+    place: Option<[u8; 32]>,
+    received: String,
+    pkeys: Vec<u8>,
+}
+
+impl Row {
+    fn of(r: &Record) -> Row {
+        let mut keys: Vec<[u8; 32]> = r.petitioners.clone();
+        keys.sort();
+        keys.dedup();
+        Row {
+            content: r.content.to_vec(),
+            class: r.class.clone(),
+            tier: r.tier.name().to_string(),
+            risk: i64::from(r.risk),
+            level: level_code(r.level),
+            place: r.place,
+            received: date_text(r.received),
+            pkeys: keys.concat(),
+        }
+    }
+}
+
+/// A petitioner's link to a case, as `petitioners` holds it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Link {
+    pkey: [u8; 32],
+    case_id: String,
+    received: String,
+    level: Option<i64>,
+    class: String,
+    tier: String,
+}
+
+/// Insert `links` in key order (one sweep through the index instead of
+/// a jump to a random page for each case), replacing a link of the same
+/// petitioner and case.
+fn put_links(tx: &Connection, links: &mut [Link]) -> std::io::Result<()> {
+    let mut link = tx
+        .prepare_cached(
+            "INSERT OR REPLACE INTO petitioners(pkey, case_id, received, level, class, tier)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(db_err)?;
+    links.sort_unstable();
+    for l in links.iter() {
+        link.execute(params![
+            l.pkey.as_slice(),
+            l.case_id,
+            l.received,
+            l.level,
+            l.class,
+            l.tier
+        ])
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// Write `records` inside the open transaction `tx`: a known case id is
+/// replaced when anything changed. Returns what happened to each and,
+/// for a known case, the row it had. The links of new and changed cases
+/// to their petitioners go into `links` when given (the caller writes
+/// them later, all together), else they are written now.
+fn put(
+    tx: &Connection,
+    records: &[Record],
+    links: Option<&mut Vec<Link>>,
+) -> std::io::Result<Vec<(Upsert, Option<Row>)>> {
+    let mut add = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO cases(case_id, received, level, class, tier, risk, content, place, pkeys, sketch)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(db_err)?;
+    let mut find = tx
+        .prepare_cached(
+            "SELECT content, class, tier, risk, level, place, received, pkeys, sketch IS NOT NULL
+             FROM cases WHERE case_id = ?1",
+        )
+        .map_err(db_err)?;
+    let mut update = tx
+        .prepare_cached(
+            "UPDATE cases SET received = ?2, level = ?3, class = ?4, tier = ?5, risk = ?6,
+               content = ?7, place = ?8, pkeys = ?9, sketch = ?10 WHERE case_id = ?1",
+        )
+        .map_err(db_err)?;
+    let mut unlink = tx
+        .prepare_cached("DELETE FROM petitioners WHERE pkey = ?1 AND case_id = ?2")
+        .map_err(db_err)?;
+    let mut sketch = tx
+        .prepare_cached("UPDATE cases SET sketch = ?2 WHERE case_id = ?1")
+        .map_err(db_err)?;
+    let mut now: Vec<Link> = Vec::new();
+    let pending = match links {
+        Some(l) => l,
+        None => &mut now,
+    };
+    // The cases go in in date order: one sweep through the date
+    // indexes. `out` keeps the order of `records`.
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|&a, &b| {
+        (records[a].received, &records[a].case_id).cmp(&(records[b].received, &records[b].case_id))
+    });
+    let mut out: Vec<(Upsert, Option<Row>)> = vec![(Upsert::Unchanged, None); records.len()];
+    for &n in &order {
+        let r = &records[n];
+        let new = Row::of(r);
+        let sketch_bytes = sketch_blob(&r.sketch);
+        let values = params![
+            r.case_id,
+            new.received,
+            new.level,
+            new.class,
+            new.tier,
+            new.risk,
+            new.content,
+            new.place.map(|p| p.to_vec()),
+            new.pkeys,
+            sketch_bytes,
+        ];
+        let (what, old) = if add.execute(values).map_err(db_err)? == 1 {
+            (Upsert::Added, None)
+        } else {
+            let (old, had_sketch) = find
+                .query_row(params![r.case_id], |row| {
+                    Ok((
+                        Row {
+                            content: row.get(0)?,
+                            class: row.get(1)?,
+                            tier: row.get(2)?,
+                            risk: row.get(3)?,
+                            level: row.get(4)?,
+                            place: blob32(row.get(5)?),
+                            received: row.get(6)?,
+                            pkeys: row.get(7)?,
+                        },
+                        row.get::<_, bool>(8)?,
+                    ))
+                })
+                .map_err(db_err)?;
+            if old == new {
+                // The sketch of an unchanged case is kept, or added when
+                // this run made one.
+                if !had_sketch && sketch_bytes.is_some() {
+                    sketch
+                        .execute(params![r.case_id, sketch_bytes])
+                        .map_err(db_err)?;
+                }
+                (Upsert::Unchanged, Some(old))
+            } else {
+                update.execute(values).map_err(db_err)?;
+                for k in old.pkeys.chunks_exact(32) {
+                    unlink.execute(params![k, r.case_id]).map_err(db_err)?;
+                }
+                (Upsert::Updated, Some(old))
+            }
+        };
+        if what != Upsert::Unchanged {
+            pending.extend(new.pkeys.chunks_exact(32).filter_map(|k| {
+                Some(Link {
+                    pkey: k.try_into().ok()?,
+                    case_id: r.case_id.clone(),
+                    received: new.received.clone(),
+                    level: new.level,
+                    class: new.class.clone(),
+                    tier: new.tier.clone(),
+                })
+            }));
+        }
+        out[n] = (what, old);
+    }
+    drop((add, find, update, unlink, sketch));
+    put_links(tx, &mut now)?;
+    Ok(out)
+}
+
+/// A run being written into the store: one transaction from
+/// [`Store::begin_run`] to [`RunWrite::commit`]. Its cases are written as
+/// they are scored, and written again at the end when the end of the run
+/// changed them; what each did is counted against the store as it was
+/// before the run.
+pub struct RunWrite {
+    store: Store,
+    /// Each case written so far: what writing it did to the store as it
+    /// was before the run, and the row it had then (none when new).
+    before: FxHashMap<String, (Upsert, Option<Row>)>,
+    /// Links of the cases written, to write at the end in one sweep.
+    links: Vec<Link>,
+}
+
+impl RunWrite {
+    /// Write `records` (cases of this run, as scored so far).
+    pub fn write(&mut self, records: &[Record]) -> std::io::Result<()> {
+        let done = put(&self.store.conn, records, Some(&mut self.links))?;
+        for (r, done) in records.iter().zip(done) {
+            self.before.entry(r.case_id.clone()).or_insert(done);
+        }
+        Ok(())
+    }
+
+    /// Write `amended` (cases whose records changed since they were
+    /// written), drop the sketches of cases received before `prune`, and
+    /// end the transaction. Returns what the run did to each of its
+    /// cases, against the store before it.
+    pub fn commit(
+        mut self,
+        amended: &[Record],
+        prune: Option<NaiveDate>,
+    ) -> std::io::Result<Vec<Upsert>> {
+        self.write(amended)?;
+        for r in amended {
+            if let Some((what, Some(old))) = self.before.get_mut(&r.case_id) {
+                *what = if *old == Row::of(r) {
+                    Upsert::Unchanged
+                } else {
+                    Upsert::Updated
+                };
+            }
+        }
+        // A case written twice keeps the links of its last record.
+        let mut links = std::mem::take(&mut self.links);
+        links.reverse();
+        let mut seen: rustc_hash::FxHashSet<([u8; 32], String)> = Default::default();
+        links.retain(|l| seen.insert((l.pkey, l.case_id.clone())));
+        drop(seen);
+        put_links(&self.store.conn, &mut links)?;
+        if let Some(cut) = prune {
+            self.store.prune_sketches(cut)?;
+        }
+        self.store.conn.execute_batch("COMMIT").map_err(db_err)?;
+        Ok(self.before.into_values().map(|(what, _)| what).collect())
+    }
+}
+
 impl Store {
     /// Open (or create) the store at `path`, migrating an older schema,
     /// and check that `key` is the key it was made with.
@@ -564,148 +808,25 @@ impl Store {
     /// when anything changed. Returns what happened to each.
     pub fn upsert(&mut self, records: &[Record]) -> std::io::Result<Vec<Upsert>> {
         let tx = self.conn.transaction().map_err(db_err)?;
-        let out;
-        {
-            let mut add = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO cases(case_id, received, level, class, tier, risk, content, place, pkeys, sketch)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
-                .map_err(db_err)?;
-            let mut find = tx
-                .prepare_cached(
-                    "SELECT content, class, tier, risk, level, place, received, pkeys, sketch IS NOT NULL
-                     FROM cases WHERE case_id = ?1",
-                )
-                .map_err(db_err)?;
-            let mut update = tx
-                .prepare_cached(
-                    "UPDATE cases SET received = ?2, level = ?3, class = ?4, tier = ?5, risk = ?6,
-                       content = ?7, place = ?8, pkeys = ?9, sketch = ?10 WHERE case_id = ?1",
-                )
-                .map_err(db_err)?;
-            let mut unlink = tx
-                .prepare_cached("DELETE FROM petitioners WHERE pkey = ?1 AND case_id = ?2")
-                .map_err(db_err)?;
-            let mut link = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO petitioners(pkey, case_id, received, level, class, tier)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(db_err)?;
-            let mut sketch = tx
-                .prepare_cached("UPDATE cases SET sketch = ?2 WHERE case_id = ?1")
-                .map_err(db_err)?;
-            let mut links: Vec<([u8; 32], usize)> = Vec::with_capacity(records.len());
-            // The cases go in in date order: one sweep through the date
-            // indexes. `out` keeps the order of `records`.
-            let mut order: Vec<usize> = (0..records.len()).collect();
-            order.sort_by(|&a, &b| {
-                (records[a].received, &records[a].case_id)
-                    .cmp(&(records[b].received, &records[b].case_id))
-            });
-            let mut what_of = vec![Upsert::Unchanged; records.len()];
-            for &n in &order {
-                let r = &records[n];
-                let mut keys: Vec<[u8; 32]> = r.petitioners.clone();
-                keys.sort();
-                keys.dedup();
-                let key_blob: Vec<u8> = keys.concat();
-                let received = date_text(r.received);
-                let sketch_bytes = sketch_blob(&r.sketch);
-                let values = params![
-                    r.case_id,
-                    received,
-                    level_code(r.level),
-                    r.class,
-                    r.tier.name(),
-                    i64::from(r.risk),
-                    r.content.to_vec(),
-                    r.place.map(|p| p.to_vec()),
-                    key_blob,
-                    sketch_bytes,
-                ];
-                let what = if add.execute(values).map_err(db_err)? == 1 {
-                    Upsert::Added
-                } else {
-                    type Row = (
-                        Vec<u8>,
-                        String,
-                        String,
-                        i64,
-                        Option<i64>,
-                        Option<Vec<u8>>,
-                        String,
-                        Vec<u8>,
-                        bool,
-                    );
-                    let (content, class, tier, risk, level, place, was, old_keys, had_sketch): Row =
-                        find.query_row(params![r.case_id], |row| {
-                            Ok((
-                                row.get(0)?,
-                                row.get(1)?,
-                                row.get(2)?,
-                                row.get(3)?,
-                                row.get(4)?,
-                                row.get(5)?,
-                                row.get(6)?,
-                                row.get(7)?,
-                                row.get(8)?,
-                            ))
-                        })
-                        .map_err(db_err)?;
-                    let same = content.as_slice() == r.content
-                        && class == r.class
-                        && tier == r.tier.name()
-                        && risk == i64::from(r.risk)
-                        && level == level_code(r.level)
-                        && blob32(place) == r.place
-                        && was == received
-                        && old_keys == key_blob;
-                    if same {
-                        // The sketch of an unchanged case is kept, or
-                        // added when this run made one.
-                        if !had_sketch && sketch_bytes.is_some() {
-                            sketch
-                                .execute(params![r.case_id, sketch_bytes])
-                                .map_err(db_err)?;
-                        }
-                        Upsert::Unchanged
-                    } else {
-                        update.execute(values).map_err(db_err)?;
-                        for k in old_keys.chunks_exact(32) {
-                            unlink.execute(params![k, r.case_id]).map_err(db_err)?;
-                        }
-                        Upsert::Updated
-                    }
-                };
-                if what != Upsert::Unchanged {
-                    links.extend(keys.iter().map(|k| (*k, n)));
-                }
-                what_of[n] = what;
-            }
-            out = what_of;
-            // The links go in in key order: one sweep through the index
-            // instead of a jump to a random page for each case.
-            links.sort_unstable();
-            for (k, i) in links {
-                let r = &records[i];
-                link.execute(params![
-                    k.as_slice(),
-                    r.case_id,
-                    date_text(r.received),
-                    level_code(r.level),
-                    r.class,
-                    r.tier.name()
-                ])
-                .map_err(db_err)?;
-            }
-        }
+        let out = put(&tx, records, None)?;
         if let Some(p) = self.position.take() {
             put_position(&tx, &p)?;
         }
         tx.commit().map_err(db_err)?;
-        Ok(out)
+        Ok(out.into_iter().map(|(what, _)| what).collect())
+    }
+
+    /// Start writing a run: one transaction, open until
+    /// [`RunWrite::commit`]; a run that never gets there (killed, or a
+    /// sink failed) leaves the store as it was. Other connections go on
+    /// reading the store as it was before the run.
+    pub fn begin_run(self) -> std::io::Result<RunWrite> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        Ok(RunWrite {
+            store: self,
+            before: FxHashMap::default(),
+            links: Vec::new(),
+        })
     }
 
     /// [`Store::upsert`] with the read position of a followed file,
