@@ -650,8 +650,16 @@ fn a_version_2_store_is_migrated_with_its_sketches_and_links() {
     let mut s = Store::open(&path, &key).unwrap();
     assert_eq!(s.version().unwrap(), store::SCHEMA_VERSION);
     assert!(s.integrity_ok().unwrap());
-    // The links by person, the keys by case, and the sketch survive.
-    assert_eq!(s.petitioner_cases(&p2).unwrap().len(), 2);
+    // The links by person (now one row per person), the keys by case,
+    // and the sketch survive.
+    let mut past = s.petitioner_cases(&p2).unwrap();
+    past.sort_by(|a, b| a.case_id.cmp(&b.case_id));
+    assert_eq!(past.len(), 2);
+    assert_eq!(past[1].case_id, "W2");
+    assert_eq!(past[1].received, chrono::NaiveDate::from_ymd_opt(2026, 4, 25).unwrap());
+    assert_eq!(past[1].level, Some(Level::Province));
+    assert_eq!(past[1].class, "企业改制");
+    assert_eq!(s.stats().unwrap().petitioners, 2);
     let mut keys = vec![p1, p2];
     keys.sort();
     assert_eq!(s.case_petitioners("W1").unwrap(), keys);

@@ -721,7 +721,7 @@ fn a_version_2_store_is_migrated() {
     }
     let key = petition_triage::history::StateKey::from_bytes(KEY.as_bytes());
     let mut st = store::Store::open(&path, &key).unwrap();
-    assert_eq!(st.version().unwrap(), 4);
+    assert_eq!(st.version().unwrap(), 5);
     assert_eq!(st.version().unwrap(), store::SCHEMA_VERSION);
     assert_eq!(st.position("f").unwrap(), None);
     let p = Position {

@@ -33,6 +33,7 @@
 pub mod key;
 pub mod live;
 pub mod rules;
+pub mod person;
 pub mod store;
 
 use std::collections::{HashMap, HashSet};

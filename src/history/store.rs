@@ -10,7 +10,7 @@
 //! a phone number or any text. Deleted rows are overwritten
 //! (`secure_delete`), so forgetting a person leaves nothing behind.
 //!
-//! Schema (version 4):
+//! Schema (version 5):
 //!
 //! ```sql
 //! meta(name PRIMARY KEY, value)                      -- the key check value
@@ -19,17 +19,21 @@
 //!       pkeys,                                       -- its petitioner keys, 32 bytes each
 //!       sketch)                                      -- the cluster window only
 //! index cases(received); index cases(received) where sketch is not null
-//! petitioners(pkey, case_id, received, level, class, tier,
-//!             PRIMARY KEY (pkey, case_id))           -- one range scan per person
+//! persons(pkey PRIMARY KEY, cases)                   -- each petitioner's cases, packed
 //! follows(source PRIMARY KEY, fingerprint, fingerprint_len,
 //!         offset, line)                             -- read positions of followed files
 //! ```
 //!
-//! A new case costs five B-tree insertions (the row, its id, its date,
-//! its date among the sketched cases, one link a petitioner), which is
-//! what a night's run pays for its memory. Version 3 had no `follows`;
-//! version 2 kept the sketches in a table of their own and
-//! indexed the links by case as well; version 1 had no `place`, no
+//! A petitioner's cases (id, date, level, class, tier of each) are one
+//! value of `persons` ([`super::person`]): what a run needs of a
+//! petitioner is one lookup, and a run rewrites one row per petitioner
+//! it saw instead of inserting a link per case into a table ten times
+//! the size. A new case costs four B-tree insertions (the row, its id,
+//! its date, its date among the sketched cases) and its petitioners'
+//! rows. Version 4 kept one row per petitioner and case in
+//! `petitioners(pkey, case_id, received, level, class, tier)`; version 3
+//! had no `follows`; version 2 kept the sketches in a table of their own
+//! and indexed the links by case as well; version 1 had no `place`, no
 //! sketches, and `petitioners` held only (pkey, case_id) without a
 //! primary key. [`Store::open`] migrates any of them in one transaction.
 //!
@@ -45,13 +49,15 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
 
+use super::person::{self, Edits};
+
 use crate::input::case::Level;
 use crate::rules::Tier;
 
 use super::key::StateKey;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The schema of version 1, as earlier builds created it (kept for the
 /// migration and its test).
@@ -186,6 +192,18 @@ CREATE TABLE follows (
     line INTEGER NOT NULL
 ) WITHOUT ROWID;
 PRAGMA user_version = 4;
+";
+
+/// From version 4: each petitioner's cases in one row of `persons`
+/// (filled in by [`Store::migrate`] from `petitioners`, which goes).
+const MIGRATE_4_TO_5: &str = "
+CREATE TABLE persons (pkey BLOB PRIMARY KEY, cases BLOB NOT NULL) WITHOUT ROWID;
+";
+
+/// After [`MIGRATE_4_TO_5`]'s rows are filled in.
+const MIGRATE_4_TO_5_END: &str = "
+DROP TABLE petitioners;
+PRAGMA user_version = 5;
 ";
 
 /// Where the reading of a followed file stands: the file is the one
@@ -448,51 +466,59 @@ impl Row {
     }
 }
 
-/// A petitioner's link to a case, as `petitioners` holds it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Link {
-    pkey: [u8; 32],
-    case_id: String,
-    received: String,
-    level: Option<i64>,
-    class: String,
-    tier: String,
+/// The stored cases of petitioner `pkey` (none when unknown).
+fn person(tx: &Connection, pkey: &[u8; 32]) -> std::io::Result<Vec<Past>> {
+    let mut q = tx
+        .prepare_cached("SELECT cases FROM persons WHERE pkey = ?1")
+        .map_err(db_err)?;
+    let blob: Option<Vec<u8>> = q
+        .query_row(params![pkey.as_slice()], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?;
+    match blob {
+        None => Ok(Vec::new()),
+        Some(b) => person::decode(&b).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "历史库中一位信访人的记录已损坏：请用 triage history forget 删除或从备份恢复",
+            )
+        }),
+    }
 }
 
-/// Insert `links` in key order (one sweep through the index instead of
-/// a jump to a random page for each case), replacing a link of the same
-/// petitioner and case.
-fn put_links(tx: &Connection, links: &mut [Link]) -> std::io::Result<()> {
-    let mut link = tx
-        .prepare_cached(
-            "INSERT OR REPLACE INTO petitioners(pkey, case_id, received, level, class, tier)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
+/// Apply `edits` to the petitioners' rows, a petitioner at a time in key
+/// order.
+fn put_persons(tx: &Connection, edits: Edits) -> std::io::Result<()> {
+    let mut write = tx
+        .prepare_cached("INSERT OR REPLACE INTO persons(pkey, cases) VALUES (?1, ?2)")
         .map_err(db_err)?;
-    links.sort_unstable();
-    for l in links.iter() {
-        link.execute(params![
-            l.pkey.as_slice(),
-            l.case_id,
-            l.received,
-            l.level,
-            l.class,
-            l.tier
-        ])
+    let mut erase = tx
+        .prepare_cached("DELETE FROM persons WHERE pkey = ?1")
         .map_err(db_err)?;
-    }
-    Ok(())
+    edits.apply(
+        |k| person(tx, k),
+        |k, cases| {
+            if cases.is_empty() {
+                erase.execute(params![k.as_slice()]).map_err(db_err)?;
+            } else {
+                write
+                    .execute(params![k.as_slice(), person::encode(cases)])
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Write `records` inside the open transaction `tx`: a known case id is
 /// replaced when anything changed. Returns what happened to each and,
-/// for a known case, the row it had. The links of new and changed cases
-/// to their petitioners go into `links` when given (the caller writes
-/// them later, all together), else they are written now.
+/// for a known case, the row it had. What changes in the petitioners'
+/// rows goes into `persons` when given (the caller writes it later, all
+/// together), else it is written now.
 fn put(
     tx: &Connection,
     records: &[Record],
-    links: Option<&mut Vec<Link>>,
+    persons: Option<&mut Edits>,
 ) -> std::io::Result<Vec<(Upsert, Option<Row>)>> {
     let mut add = tx
         .prepare_cached(
@@ -512,15 +538,12 @@ fn put(
                content = ?7, place = ?8, pkeys = ?9, sketch = ?10 WHERE case_id = ?1",
         )
         .map_err(db_err)?;
-    let mut unlink = tx
-        .prepare_cached("DELETE FROM petitioners WHERE pkey = ?1 AND case_id = ?2")
-        .map_err(db_err)?;
     let mut sketch = tx
         .prepare_cached("UPDATE cases SET sketch = ?2 WHERE case_id = ?1")
         .map_err(db_err)?;
-    let mut now: Vec<Link> = Vec::new();
-    let pending = match links {
-        Some(l) => l,
+    let mut now = Edits::default();
+    let pending = match persons {
+        Some(e) => e,
         None => &mut now,
     };
     // The cases go in in date order: one sweep through the date
@@ -578,27 +601,35 @@ fn put(
             } else {
                 update.execute(values).map_err(db_err)?;
                 for k in old.pkeys.chunks_exact(32) {
-                    unlink.execute(params![k, r.case_id]).map_err(db_err)?;
+                    if let Ok(k) = k.try_into() {
+                        pending.remove(k, &r.case_id);
+                    }
                 }
                 (Upsert::Updated, Some(old))
             }
         };
         if what != Upsert::Unchanged {
-            pending.extend(new.pkeys.chunks_exact(32).filter_map(|k| {
-                Some(Link {
-                    pkey: k.try_into().ok()?,
-                    case_id: r.case_id.clone(),
-                    received: new.received.clone(),
-                    level: new.level,
-                    class: new.class.clone(),
-                    tier: new.tier.clone(),
-                })
-            }));
+            for k in new.pkeys.chunks_exact(32) {
+                if let Ok(k) = k.try_into() {
+                    pending.add(
+                        k,
+                        Past {
+                            case_id: r.case_id.clone(),
+                            received: r.received,
+                            level: r.level,
+                            class: r.class.clone(),
+                            tier: r.tier,
+                        },
+                    );
+                }
+            }
         }
         out[n] = (what, old);
     }
-    drop((add, find, update, unlink, sketch));
-    put_links(tx, &mut now)?;
+    drop((add, find, update, sketch));
+    if !now.is_empty() {
+        put_persons(tx, now)?;
+    }
     Ok(out)
 }
 
@@ -612,14 +643,15 @@ pub struct RunWrite {
     /// Each case written so far: what writing it did to the store as it
     /// was before the run, and the row it had then (none when new).
     before: FxHashMap<String, (Upsert, Option<Row>)>,
-    /// Links of the cases written, to write at the end in one sweep.
-    links: Vec<Link>,
+    /// What changes in the petitioners' rows, written at the end in one
+    /// sweep.
+    persons: Edits,
 }
 
 impl RunWrite {
     /// Write `records` (cases of this run, as scored so far).
     pub fn write(&mut self, records: &[Record]) -> std::io::Result<()> {
-        let done = put(&self.store.conn, records, Some(&mut self.links))?;
+        let done = put(&self.store.conn, records, Some(&mut self.persons))?;
         for (r, done) in records.iter().zip(done) {
             self.before.entry(r.case_id.clone()).or_insert(done);
         }
@@ -645,13 +677,8 @@ impl RunWrite {
                 };
             }
         }
-        // A case written twice keeps the links of its last record.
-        let mut links = std::mem::take(&mut self.links);
-        links.reverse();
-        let mut seen: rustc_hash::FxHashSet<([u8; 32], String)> = Default::default();
-        links.retain(|l| seen.insert((l.pkey, l.case_id.clone())));
-        drop(seen);
-        put_links(&self.store.conn, &mut links)?;
+        // A case written twice counts as its last record.
+        put_persons(&self.store.conn, std::mem::take(&mut self.persons))?;
         if let Some(cut) = prune {
             self.store.prune_sketches(cut)?;
         }
@@ -774,6 +801,47 @@ impl Store {
         if v <= 3 {
             tx.execute_batch(MIGRATE_3_TO_4).map_err(db_err)?;
         }
+        if v <= 4 {
+            tx.execute_batch(MIGRATE_4_TO_5).map_err(db_err)?;
+            {
+                let mut links = tx
+                    .prepare(
+                        "SELECT pkey, case_id, received, level, class, tier FROM petitioners
+                         ORDER BY pkey, received, case_id",
+                    )
+                    .map_err(db_err)?;
+                let mut put = tx
+                    .prepare("INSERT INTO persons(pkey, cases) VALUES (?1, ?2)")
+                    .map_err(db_err)?;
+                let mut rows = links.query([]).map_err(db_err)?;
+                let mut current: Option<(Vec<u8>, Vec<Past>)> = None;
+                while let Some(row) = rows.next().map_err(db_err)? {
+                    let key: Vec<u8> = row.get(0).map_err(db_err)?;
+                    let p = Past {
+                        case_id: row.get(1).map_err(db_err)?,
+                        received: date_of(&row.get::<_, String>(2).map_err(db_err)?),
+                        level: level_of(row.get(3).map_err(db_err)?),
+                        class: row.get(4).map_err(db_err)?,
+                        tier: tier_of(&row.get::<_, String>(5).map_err(db_err)?),
+                    };
+                    match &mut current {
+                        Some((k, cases)) if *k == key => cases.push(p),
+                        _ => {
+                            if let Some((k, cases)) = current.take() {
+                                put.execute(params![k, person::encode(&cases)])
+                                    .map_err(db_err)?;
+                            }
+                            current = Some((key, vec![p]));
+                        }
+                    }
+                }
+                if let Some((k, cases)) = current {
+                    put.execute(params![k, person::encode(&cases)])
+                        .map_err(db_err)?;
+                }
+            }
+            tx.execute_batch(MIGRATE_4_TO_5_END).map_err(db_err)?;
+        }
         tx.commit().map_err(db_err)
     }
 
@@ -825,7 +893,7 @@ impl Store {
         Ok(RunWrite {
             store: self,
             before: FxHashMap::default(),
-            links: Vec::new(),
+            persons: Edits::default(),
         })
     }
 
@@ -875,24 +943,7 @@ impl Store {
 
     /// Every case of the petitioner with key `pkey`.
     pub fn petitioner_cases(&self, pkey: &[u8; 32]) -> std::io::Result<Vec<Past>> {
-        let mut q = self
-            .conn
-            .prepare_cached(
-                "SELECT case_id, received, level, class, tier FROM petitioners WHERE pkey = ?1",
-            )
-            .map_err(db_err)?;
-        let rows = q
-            .query_map(params![pkey.to_vec()], |r| {
-                Ok(Past {
-                    case_id: r.get(0)?,
-                    received: date_of(&r.get::<_, String>(1)?),
-                    level: level_of(r.get(2)?),
-                    class: r.get(3)?,
-                    tier: tier_of(&r.get::<_, String>(4)?),
-                })
-            })
-            .map_err(db_err)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+        person(&self.conn, pkey)
     }
 
     /// The petitioner keys of a case.
@@ -973,8 +1024,26 @@ impl Store {
     pub fn forget_before(&mut self, before: NaiveDate) -> std::io::Result<u64> {
         let d = date_text(before);
         let tx = self.conn.transaction().map_err(db_err)?;
-        tx.execute("DELETE FROM petitioners WHERE received < ?1", params![d])
-            .map_err(db_err)?;
+        {
+            let mut edits = Edits::default();
+            let mut q = tx
+                .prepare("SELECT pkey, cases FROM persons")
+                .map_err(db_err)?;
+            let mut rows = q.query([]).map_err(db_err)?;
+            while let Some(row) = rows.next().map_err(db_err)? {
+                let (k, b): (Vec<u8>, Vec<u8>) =
+                    (row.get(0).map_err(db_err)?, row.get(1).map_err(db_err)?);
+                let (Ok(k), Some(cases)) = (<[u8; 32]>::try_from(k), person::decode(&b)) else {
+                    continue;
+                };
+                for p in cases.iter().filter(|p| p.received < before) {
+                    edits.remove(k, &p.case_id);
+                }
+            }
+            drop(rows);
+            drop(q);
+            put_persons(&tx, edits)?;
+        }
         let n = tx
             .execute("DELETE FROM cases WHERE received < ?1", params![d])
             .map_err(db_err)?;
@@ -987,21 +1056,13 @@ impl Store {
     /// is linked to. Returns (links, cases) erased.
     pub fn forget_petitioner(&mut self, pkey: &[u8; 32]) -> std::io::Result<(u64, u64)> {
         let tx = self.conn.transaction().map_err(db_err)?;
-        let ids: Vec<String> = {
-            let mut q = tx
-                .prepare("SELECT case_id FROM petitioners WHERE pkey = ?1")
-                .map_err(db_err)?;
-            q.query_map(params![pkey.to_vec()], |r| r.get(0))
-                .map_err(db_err)?
-                .collect::<Result<_, _>>()
-                .map_err(db_err)?
-        };
-        let links = tx
-            .execute(
-                "DELETE FROM petitioners WHERE pkey = ?1",
-                params![pkey.to_vec()],
-            )
-            .map_err(db_err)?;
+        let ids: Vec<String> = person(&tx, pkey)?.into_iter().map(|p| p.case_id).collect();
+        let links = ids.len();
+        tx.execute(
+            "DELETE FROM persons WHERE pkey = ?1",
+            params![pkey.as_slice()],
+        )
+        .map_err(db_err)?;
         let mut cases = 0;
         for id in &ids {
             // The case keeps its other petitioners' keys, not this one.
@@ -1053,7 +1114,7 @@ impl Store {
         };
         let mut s = Stats {
             cases: one("SELECT count(*) FROM cases")? as u64,
-            petitioners: one("SELECT count(DISTINCT pkey) FROM petitioners")? as u64,
+            petitioners: one("SELECT count(*) FROM persons")? as u64,
             version: self.version()?,
             ..Stats::default()
         };
