@@ -656,7 +656,10 @@ fn a_version_2_store_is_migrated_with_its_sketches_and_links() {
     past.sort_by(|a, b| a.case_id.cmp(&b.case_id));
     assert_eq!(past.len(), 2);
     assert_eq!(past[1].case_id, "W2");
-    assert_eq!(past[1].received, chrono::NaiveDate::from_ymd_opt(2026, 4, 25).unwrap());
+    assert_eq!(
+        past[1].received,
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 25).unwrap()
+    );
     assert_eq!(past[1].level, Some(Level::Province));
     assert_eq!(past[1].class, "企业改制");
     assert_eq!(s.stats().unwrap().petitioners, 2);

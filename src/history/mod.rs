@@ -32,8 +32,8 @@
 
 pub mod key;
 pub mod live;
-pub mod rules;
 pub mod person;
+pub mod rules;
 pub mod store;
 
 use std::collections::{HashMap, HashSet};
@@ -279,6 +279,8 @@ enum ToWriter {
         amended: Vec<Record>,
         prune: Option<NaiveDate>,
         kept: Vec<Kept>,
+        /// The stored cases of tonight's petitioners, as read.
+        pasts: FxHashMap<[u8; 32], Vec<store::Past>>,
     },
 }
 
@@ -291,10 +293,10 @@ struct Writer {
 }
 
 impl Writer {
-    fn start(store: Store) -> Writer {
+    /// A writer of the run begun on `store`'s connection.
+    fn start(mut run: store::RunWrite) -> Writer {
         let (tx, rx) = std::sync::mpsc::channel::<ToWriter>();
         let handle = std::thread::spawn(move || {
-            let mut run = store.begin_run()?;
             for m in rx {
                 match m {
                     ToWriter::Records(r) => run.write(&r)?,
@@ -302,9 +304,12 @@ impl Writer {
                         amended,
                         prune,
                         kept,
+                        pasts,
                     } => {
-                        let what = run.commit(&amended, prune)?;
-                        drop(kept);
+                        // Freeing what the run kept goes on beside the commit.
+                        let free = std::thread::spawn(move || drop(kept));
+                        let what = run.commit(&amended, prune, pasts)?;
+                        let _ = free.join();
                         return Ok(Some(what));
                     }
                 }
@@ -805,7 +810,7 @@ impl HistoryContext {
         let kept = std::mem::take(&mut self.kept);
         self.by_key = FxHashMap::default();
         self.tonight = FxHashMap::default();
-        self.pasts = FxHashMap::default();
+        let pasts = std::mem::take(&mut self.pasts);
         if let (Some(latest), Some(w)) = (latest, &self.writer) {
             // The writer commits while the sinks write the lists;
             // `commit` waits for it.
@@ -818,6 +823,7 @@ impl HistoryContext {
                 amended: amended_records,
                 prune,
                 kept,
+                pasts,
             });
         }
         Ok(Finish {
@@ -1083,6 +1089,10 @@ impl Context for HistoryContext {
                 };
                 self.latest = self.latest.max(Some(latest));
                 if self.prefetch.is_none() {
+                    // The run's transaction begins before anything is
+                    // read, so what is read is what the store holds until
+                    // the run commits.
+                    self.writer = Some(Writer::start(self.store.reopen()?.begin_run()?));
                     let days = self
                         .rules
                         .cluster
@@ -1092,7 +1102,6 @@ impl Context for HistoryContext {
                         self.store.reopen()?,
                         days.map(|c| c.window_days),
                     ));
-                    self.writer = Some(Writer::start(self.store.reopen()?));
                 }
                 if let Some(p) = &self.prefetch {
                     p.send(keys, latest);

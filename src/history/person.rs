@@ -188,7 +188,12 @@ mod tests {
         e.remove(k, "B");
         let mut out = Vec::new();
         e.apply(
-            |_| Ok(vec![past("B", 2, None, Tier::Blue), past("C", 3, None, Tier::Blue)]),
+            |_| {
+                Ok(vec![
+                    past("B", 2, None, Tier::Blue),
+                    past("C", 3, None, Tier::Blue),
+                ])
+            },
             |_, cases| {
                 out = cases.to_vec();
                 Ok(())

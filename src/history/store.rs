@@ -489,6 +489,16 @@ fn person(tx: &Connection, pkey: &[u8; 32]) -> std::io::Result<Vec<Past>> {
 /// Apply `edits` to the petitioners' rows, a petitioner at a time in key
 /// order.
 fn put_persons(tx: &Connection, edits: Edits) -> std::io::Result<()> {
+    put_persons_known(tx, edits, FxHashMap::default())
+}
+
+/// [`put_persons`] with the rows of some petitioners already at hand
+/// (`known`, as the store holds them now): those are not read again.
+fn put_persons_known(
+    tx: &Connection,
+    edits: Edits,
+    mut known: FxHashMap<[u8; 32], Vec<Past>>,
+) -> std::io::Result<()> {
     let mut write = tx
         .prepare_cached("INSERT OR REPLACE INTO persons(pkey, cases) VALUES (?1, ?2)")
         .map_err(db_err)?;
@@ -496,7 +506,10 @@ fn put_persons(tx: &Connection, edits: Edits) -> std::io::Result<()> {
         .prepare_cached("DELETE FROM persons WHERE pkey = ?1")
         .map_err(db_err)?;
     edits.apply(
-        |k| person(tx, k),
+        |k| match known.remove(k) {
+            Some(cases) => Ok(cases),
+            None => person(tx, k),
+        },
         |k, cases| {
             if cases.is_empty() {
                 erase.execute(params![k.as_slice()]).map_err(db_err)?;
@@ -660,12 +673,16 @@ impl RunWrite {
 
     /// Write `amended` (cases whose records changed since they were
     /// written), drop the sketches of cases received before `prune`, and
-    /// end the transaction. Returns what the run did to each of its
-    /// cases, against the store before it.
+    /// end the transaction. `known` are petitioners' stored cases as
+    /// read by another connection after [`Store::begin_run`] (so as they
+    /// are in the store: nothing else can write while the run does),
+    /// which need not be read again. Returns what the run did to each of
+    /// its cases, against the store before it.
     pub fn commit(
         mut self,
         amended: &[Record],
         prune: Option<NaiveDate>,
+        known: FxHashMap<[u8; 32], Vec<Past>>,
     ) -> std::io::Result<Vec<Upsert>> {
         self.write(amended)?;
         for r in amended {
@@ -678,7 +695,7 @@ impl RunWrite {
             }
         }
         // A case written twice counts as its last record.
-        put_persons(&self.store.conn, std::mem::take(&mut self.persons))?;
+        put_persons_known(&self.store.conn, std::mem::take(&mut self.persons), known)?;
         if let Some(cut) = prune {
             self.store.prune_sketches(cut)?;
         }
