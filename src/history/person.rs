@@ -125,7 +125,7 @@ impl Edits {
         mut put: impl FnMut(&[u8; 32], &[Past]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let mut edits: Vec<([u8; 32], Edit)> = self.edits.into_iter().collect();
-        edits.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        edits.sort_unstable_by_key(|e| e.0);
         for (pkey, e) in edits {
             let mut cases = had(&pkey)?;
             // The last case given for an id replaces the earlier ones.
