@@ -23,6 +23,12 @@ pub trait Context {
     /// Look at (and perhaps add to) the findings of the next case.
     fn case(&mut self, case: &Case, findings: &mut Findings);
 
+    /// [`Context::case`] for a driver that is done with the case: a
+    /// context that keeps cases takes it instead of a copy.
+    fn take_case(&mut self, case: Case, findings: &mut Findings) {
+        self.case(&case, findings);
+    }
+
     /// The verdicts of a chunk of input file number `file`, in input
     /// order, after scoring and before the sinks. Returns the verdicts to
     /// pass on now, each group with its input file number: by default

@@ -997,22 +997,26 @@ fn describe_earlier(r: &rules::RepeatRule, earlier: &[String]) -> String {
 
 impl Context for HistoryContext {
     fn case(&mut self, case: &Case, findings: &mut Findings) {
+        self.take_case(case.clone(), findings);
+    }
+
+    fn take_case(&mut self, case: Case, findings: &mut Findings) {
         match self.mode {
-            Mode::Import => self.waiting.push(Waiting {
-                case: case.clone(),
-                findings: Findings {
-                    verdict: Verdict::for_case(case),
+            Mode::Import => {
+                let findings = Findings {
+                    verdict: Verdict::for_case(&case),
                     hits: findings.hits.clone(),
                     extra: Vec::new(),
-                },
-            }),
+                };
+                self.waiting.push(Waiting { case, findings });
+            }
             Mode::Run => {
                 // The findings wait for the store's cases of the
                 // petitioners; the chunk scores an empty stand-in, which
                 // `scored` drops.
                 let stand_in = Findings {
                     verdict: Verdict::for_case(&Case {
-                        id: case.id.clone(),
+                        id: String::new(),
                         received: case.received,
                         channel: None,
                         petitioner_ids: Vec::new(),
@@ -1028,10 +1032,7 @@ impl Context for HistoryContext {
                     extra: Vec::new(),
                 };
                 let findings = std::mem::replace(findings, stand_in);
-                self.waiting.push(Waiting {
-                    case: case.clone(),
-                    findings,
-                });
+                self.waiting.push(Waiting { case, findings });
             }
         }
     }

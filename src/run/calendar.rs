@@ -177,8 +177,9 @@ fn apply(
     }
 }
 
-impl Context for CalendarContext<'_> {
-    fn case(&mut self, case: &Case, findings: &mut Findings) {
+impl CalendarContext<'_> {
+    /// The calendar's points and flags for `case`.
+    fn dated(&mut self, case: &Case, findings: &mut Findings) {
         let calendar = self.calendar;
         self.in_force
             .entry(case.received)
@@ -195,7 +196,18 @@ impl Context for CalendarContext<'_> {
             case,
             findings,
         );
+    }
+}
+
+impl Context for CalendarContext<'_> {
+    fn case(&mut self, case: &Case, findings: &mut Findings) {
+        self.dated(case, findings);
         self.inner.case(case, findings);
+    }
+
+    fn take_case(&mut self, case: Case, findings: &mut Findings) {
+        self.dated(&case, findings);
+        self.inner.take_case(case, findings);
     }
 
     fn scored(

@@ -83,7 +83,7 @@ pub fn triage_chunk(
     for (line, r) in read.into_iter().flatten() {
         match r {
             Ok((case, mut f)) => {
-                context.case(&case, &mut f);
+                context.take_case(case, &mut f);
                 found.push((line, f));
             }
             Err(reason) => refused.push((line, reason)),
