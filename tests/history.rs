@@ -769,7 +769,12 @@ fn scattered_night() -> Vec<String> {
         let day = 1 + next(300);
         let date =
             NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(day as i64);
-        let who = format!("R{:03}", n % 250);
+        // Some petitioners are known by their ID number (masked with --mask).
+        let who = if n % 250 < 50 {
+            format!("43012319800101{:04}", n % 250)
+        } else {
+            format!("R{:03}", n % 250)
+        };
         let level = levels[next(5) as usize];
         let text = if n % 100 < 3 {
             copy(n)
@@ -861,4 +866,32 @@ fn the_list_does_not_depend_on_the_input_order() {
             "the list of the {name} input differs from that of the input as it is"
         );
     }
+    // Masked lists too: the amendments are masked like the rest.
+    let mut masked = Vec::new();
+    for name in ["reversed", "dated"] {
+        let state = dir.path().join(format!("{name}-masked.sqlite"));
+        std::fs::copy(&filled, &state).unwrap();
+        let out = dir.path().join(format!("{name}-masked"));
+        ok(&triage(&[
+            "run",
+            dir.path().join(format!("{name}.jsonl")).to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--mask",
+            "-q",
+        ]));
+        masked.push(std::fs::read_to_string(out.join("warnings.jsonl")).unwrap());
+    }
+    assert!(
+        masked[0] == masked[1],
+        "the masked lists differ with the input order"
+    );
+    assert!(lists[0].1.contains("430123198001010007"));
+    let raw_id = regex::Regex::new(r"\d{17}[\dXx]").unwrap();
+    assert!(
+        !raw_id.is_match(&masked[0]),
+        "an ID number is left unmasked"
+    );
 }
