@@ -11,7 +11,10 @@
 //! and may keep state across cases: the history store, the calendar and
 //! clusters plug in here. The findings are scored in parallel
 //! ([`crate::score`]) and the chunk of verdicts goes to every
-//! [`crate::sink::Sink`] in order.
+//! [`crate::sink::Sink`] in order (masked there when the run masks). A
+//! context may score a chunk later than it came, and may amend verdicts
+//! already passed on at the end of the run ([`Context`]); the sinks then
+//! get the amendments, and the list replaces those rows.
 //!
 //! [`batch`] drives files; [`stream`] drives a stream of lines (standard
 //! input or a followed file), one case at a time, with the history and
