@@ -391,4 +391,47 @@ mod tests {
         assert_eq!(tier_of(&t, 15.0), Tier::Blue);
         assert_eq!(tier_of(&t, 14.0), Tier::None);
     }
+
+    #[test]
+    fn scoring_again_with_more_points_is_scoring_once_with_them() {
+        use crate::input::Case;
+        use crate::rules::{RuleSet, RuleSource};
+        let engine =
+            Engine::new(RuleSet::load(RuleSource::builtin()).expect("rules")).expect("engine");
+        let rules = engine.rules();
+        let case = Case {
+            id: "S1".into(),
+            received: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(),
+            channel: None,
+            petitioner_ids: vec!["P1".into()],
+            persons: Some(30),
+            target_level: Some(crate::input::case::Level::Province),
+            location: None,
+            title: None,
+            text: "我家房子被强拆，三十多户村民准备一起去省里上访，再不解决我就不活了。".into(),
+            notes: Vec::new(),
+            handling: Default::default(),
+        };
+        let f = engine.findings(&case);
+        let extra = vec![SignalHit {
+            signal: 0,
+            item: "HX-001".into(),
+            points: 12.0,
+            note: "重复访".into(),
+        }];
+        let mut once = f.verdict.clone();
+        score_with(&rules.scoring, &rules.rules, &f.hits, &extra, &mut once);
+        crisis_reason(&rules.scoring, &mut once);
+        let mut twice = f.verdict.clone();
+        score_with(&rules.scoring, &rules.rules, &f.hits, &[], &mut twice);
+        crisis_reason(&rules.scoring, &mut twice);
+        assert_ne!(twice.ledger, once.ledger);
+        score_with(&rules.scoring, &rules.rules, &f.hits, &extra, &mut twice);
+        crisis_reason(&rules.scoring, &mut twice);
+        assert_eq!(
+            serde_json::to_string(&twice).unwrap_or_default(),
+            serde_json::to_string(&once).unwrap_or_default()
+        );
+        assert!(once.crisis);
+    }
 }

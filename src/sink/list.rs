@@ -598,4 +598,55 @@ mod tests {
         assert!(risks.windows(2).all(|w| w[0] >= w[1]));
         assert_eq!(d1.tally.top.len(), 5);
     }
+
+    #[test]
+    fn an_amendment_replaces_the_row_of_its_record_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut list = ListBuilder::new(dir.path(), vec!["其他".into()]).unwrap();
+        let with = |id: &str, risk: u32| {
+            let mut v = verdict(0);
+            v.id = id.into();
+            v.risk = risk;
+            v
+        };
+        let push = |list: &mut ListBuilder, rows: &[(&str, u32, u64)], amend: bool| {
+            let mut block = Block::new();
+            for &(id, risk, line) in rows {
+                block.add(&with(id, risk), line, list.classes()).unwrap();
+            }
+            if amend {
+                list.push_amended(block, 0).unwrap();
+            } else {
+                list.push(block, 0).unwrap();
+            }
+        };
+        // A on line 1, B on line 2, A again on line 3 (a repeated id).
+        push(
+            &mut list,
+            &[("A", 10, 1), ("B", 20, 2), ("A", 90, 3)],
+            false,
+        );
+        // A's record amended; the repeat's amendment goes with the repeat;
+        // B amended twice, the last counts.
+        push(&mut list, &[("A", 50, 1), ("A", 99, 3), ("B", 30, 2)], true);
+        push(&mut list, &[("B", 40, 2)], true);
+        let done = list.finish(dir.path(), &["in.jsonl".into()], 5).unwrap();
+        assert_eq!(done.listed, 2);
+        assert_eq!(done.duplicates.len(), 1);
+        assert_eq!(done.duplicates[0].line, 3);
+        let rows: Vec<(String, u64)> = std::fs::read_to_string(dir.path().join("warnings.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["id"].as_str().unwrap().to_string(),
+                    v["risk"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(rows, vec![("A".to_string(), 50), ("B".to_string(), 40)]);
+        let csv = std::fs::read_to_string(dir.path().join("warnings.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 3);
+    }
 }
