@@ -1140,7 +1140,17 @@ impl Context for HistoryContext {
         };
         let back = verdicts.into_iter().flat_map(|(_, v)| v);
         for (k, s) in self.kept[range].iter_mut().zip(back) {
-            k.verdict = Some(s.verdict);
+            // What scoring fills in is made again by an amendment, so it
+            // need not be kept (the tier and risk stay, for the store).
+            let mut v = s.verdict;
+            v.ledger = Vec::new();
+            v.signals = Vec::new();
+            v.class_scores = Vec::new();
+            v.secondary_classes = Vec::new();
+            v.sources = Vec::new();
+            v.route = String::new();
+            v.crisis_reason = None;
+            k.verdict = Some(v);
         }
     }
 
