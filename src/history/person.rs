@@ -13,11 +13,25 @@
 use chrono::{Datelike, NaiveDate};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::store::Past;
 use crate::input::case::Level;
 use crate::rules::Tier;
 
 const VERSION: u8 = 1;
+
+/// An earlier case of a petitioner, as the repeat rules read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Past {
+    /// Case id.
+    pub case_id: String,
+    /// Received date.
+    pub received: NaiveDate,
+    /// Target level.
+    pub level: Option<Level>,
+    /// Primary class.
+    pub class: String,
+    /// Tier.
+    pub tier: Tier,
+}
 
 /// The packed value of `cases`. A class or id longer than 65,535 bytes
 /// is cut (no case id or class name comes near that).

@@ -248,20 +248,7 @@ pub struct Record {
     pub sketch: Option<Vec<u32>>,
 }
 
-/// An earlier case of a petitioner, as the repeat rules read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Past {
-    /// Case id.
-    pub case_id: String,
-    /// Received date.
-    pub received: NaiveDate,
-    /// Target level.
-    pub level: Option<Level>,
-    /// Primary class.
-    pub class: String,
-    /// Tier.
-    pub tier: Tier,
-}
+pub use super::person::Past;
 
 /// A case of the cluster window.
 #[derive(Debug, Clone)]
