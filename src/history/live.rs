@@ -838,7 +838,7 @@ impl Live {
             v.cluster.as_ref().map(|c| c.id.clone()),
         );
         self.pending
-            .push(super::HistoryContext::record_of(&slot.info, &v));
+            .push(super::HistoryContext::record_of(&slot.info, &v, None));
         Some(v)
     }
 

@@ -482,7 +482,10 @@ impl HistoryContext {
         Some(latest? - chrono::Duration::days(i64::from(c.window_days)))
     }
 
-    fn record_of(info: &Info, v: &Verdict) -> Record {
+    /// The record of a case, with its sketch unless it was received
+    /// before `cut` (outside the cluster window: the store would drop it).
+    fn record_of(info: &Info, v: &Verdict, cut: Option<NaiveDate>) -> Record {
+        let sketched = !info.signature.is_empty() && cut.is_none_or(|c| info.received >= c);
         Record {
             case_id: info.id.clone(),
             received: info.received,
@@ -493,7 +496,7 @@ impl HistoryContext {
             tier: v.tier,
             risk: v.risk,
             content: info.content,
-            sketch: (!info.signature.is_empty()).then(|| info.signature.clone()),
+            sketch: sketched.then(|| info.signature.clone()),
         }
     }
 
@@ -575,13 +578,7 @@ impl HistoryContext {
             let cut = self.window_start(self.latest);
             let records = self.kept[first..end]
                 .iter()
-                .filter_map(|k| {
-                    let mut r = HistoryContext::record_of(&k.info, k.verdict.as_ref()?);
-                    if cut.is_some_and(|c| r.received < c) {
-                        r.sketch = None;
-                    }
-                    Some(r)
-                })
+                .filter_map(|k| Some(HistoryContext::record_of(&k.info, k.verdict.as_ref()?, cut)))
                 .collect();
             w.send(ToWriter::Records(records));
         }
@@ -785,13 +782,7 @@ impl HistoryContext {
             .iter()
             .zip(&changed)
             .filter(|(_, c)| **c)
-            .filter_map(|(k, _)| {
-                let mut r = HistoryContext::record_of(&k.info, k.verdict.as_ref()?);
-                if cut.is_some_and(|c| r.received < c) {
-                    r.sketch = None;
-                }
-                Some(r)
-            })
+            .filter_map(|(k, _)| Some(HistoryContext::record_of(&k.info, k.verdict.as_ref()?, cut)))
             .collect();
         let verdicts = self.take(fresh.clone());
         let mut amended: Passed = Vec::new();
@@ -860,15 +851,21 @@ impl Memory<'_> {
             level: info.level,
             class: &info.class,
         };
+        // A case counts once: tonight's first record of it (the list
+        // refuses a repeated id), else its stored record. Only a case of
+        // several petitioners can be met twice, so only then is a set of
+        // the ids seen kept.
+        let several = info.pkeys.len() > 1;
         let mut seen: FxHashSet<&str> = FxHashSet::default();
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(16);
         for k in &info.pkeys {
             for &j in self.by_key.get(k).into_iter().flatten() {
                 if j as usize >= known {
                     break;
                 }
                 let o = &self.kept[j as usize].info;
-                if seen.insert(&o.id) {
+                let first = self.tonight.get(o.id.as_str()) == Some(&j);
+                if first && (!several || seen.insert(&o.id)) {
                     events.push(rules::Event {
                         id: &o.id,
                         received: o.received,
@@ -882,7 +879,7 @@ impl Memory<'_> {
                     .tonight
                     .get(p.case_id.as_str())
                     .is_some_and(|&j| (j as usize) < known);
-                if !replaced && seen.insert(&p.case_id) {
+                if !replaced && (!several || seen.insert(&p.case_id)) {
                     events.push(rules::Event::of(p));
                 }
             }
@@ -1122,7 +1119,7 @@ impl Context for HistoryContext {
                     .iter()
                     .map(|(info, _)| info)
                     .zip(chunk.iter())
-                    .map(|(info, s)| HistoryContext::record_of(info, &s.verdict))
+                    .map(|(info, s)| HistoryContext::record_of(info, &s.verdict, None))
                     .collect();
                 let what = self.store.upsert(&records)?;
                 self.count(&what);
