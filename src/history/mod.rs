@@ -252,7 +252,9 @@ pub struct HistoryContext {
     out: std::collections::VecDeque<std::ops::Range<usize>>,
     waiting: Vec<Waiting>,
     prefetch: Option<Prefetch>,
-    writer: Option<Writer>,
+    /// The run's write, made ready before the store is read.
+    run: Option<store::RunWrite>,
+    writing: Option<std::thread::JoinHandle<std::io::Result<Vec<store::Upsert>>>>,
     recorded: Recorded,
     /// Cluster work of the last run (compared and confirmed pairs).
     pub work: cluster::Work,
@@ -260,83 +262,12 @@ pub struct HistoryContext {
 
 impl Drop for HistoryContext {
     /// A run that never reached `commit` (a sink failed) still lets the
-    /// store's writer end (roll back) its transaction before the
+    /// store's writer end its transaction before the
     /// connections go.
     fn drop(&mut self) {
-        if let Some(w) = self.writer.take() {
-            let _ = w.finish();
+        if let Some(w) = self.writing.take() {
+            let _ = w.join();
         }
-    }
-}
-
-/// What the writer thread is told.
-enum ToWriter {
-    /// Cases as scored so far.
-    Records(Vec<Record>),
-    /// The cases that changed at the end; then commit. What the run kept
-    /// comes along, so that freeing it costs the sinks nothing.
-    Commit {
-        amended: Vec<Record>,
-        prune: Option<NaiveDate>,
-        kept: Vec<Kept>,
-        /// The stored cases of tonight's petitioners, as read.
-        pasts: FxHashMap<[u8; 32], Vec<store::Past>>,
-    },
-}
-
-/// Writes the run into the store on a connection and a thread of its
-/// own, as the chunks are scored, in one transaction that the end of the
-/// run commits ([`store::RunWrite`]).
-struct Writer {
-    tx: Option<std::sync::mpsc::Sender<ToWriter>>,
-    handle: std::thread::JoinHandle<std::io::Result<Option<Vec<store::Upsert>>>>,
-}
-
-impl Writer {
-    /// A writer of the run begun on `store`'s connection.
-    fn start(mut run: store::RunWrite) -> Writer {
-        let (tx, rx) = std::sync::mpsc::channel::<ToWriter>();
-        let handle = std::thread::spawn(move || {
-            for m in rx {
-                match m {
-                    ToWriter::Records(r) => run.write(&r)?,
-                    ToWriter::Commit {
-                        amended,
-                        prune,
-                        kept,
-                        pasts,
-                    } => {
-                        // Freeing what the run kept goes on beside the commit.
-                        let free = std::thread::spawn(move || drop(kept));
-                        let what = run.commit(&amended, prune, pasts)?;
-                        let _ = free.join();
-                        return Ok(Some(what));
-                    }
-                }
-            }
-            // The run ended without its commit: the transaction is rolled back.
-            Ok(None)
-        });
-        Writer {
-            tx: Some(tx),
-            handle,
-        }
-    }
-
-    fn send(&self, m: ToWriter) {
-        if let Some(tx) = &self.tx {
-            // A closed channel means the thread failed: `finish` says why.
-            let _ = tx.send(m);
-        }
-    }
-
-    /// Wait for the thread: what the committed run did, or nothing when
-    /// it was not committed.
-    fn finish(mut self) -> std::io::Result<Option<Vec<store::Upsert>>> {
-        drop(self.tx.take());
-        self.handle
-            .join()
-            .map_err(|_| std::io::Error::other("历史库写入线程意外退出"))?
     }
 }
 
@@ -460,7 +391,8 @@ impl HistoryContext {
             out: std::collections::VecDeque::new(),
             waiting: Vec::new(),
             prefetch: None,
-            writer: None,
+            run: None,
+            writing: None,
             recorded: Recorded::default(),
             work: cluster::Work::default(),
         }
@@ -571,16 +503,6 @@ impl HistoryContext {
             k.hits = f.hits;
             k.known = known as u32;
             k.verdict = Some(f.verdict);
-        }
-        if let Some(w) = &self.writer {
-            // A case already outside the cluster window of the latest
-            // date seen keeps no sketch: the end of the run would drop it.
-            let cut = self.window_start(self.latest);
-            let records = self.kept[first..end]
-                .iter()
-                .filter_map(|k| Some(HistoryContext::record_of(&k.info, k.verdict.as_ref()?, cut)))
-                .collect();
-            w.send(ToWriter::Records(records));
         }
         Ok(first..end)
     }
@@ -777,12 +699,10 @@ impl HistoryContext {
         drop(tier_of);
 
         let cut = self.window_start(latest);
-        let amended_records: Vec<Record> = self
+        let records: Vec<Record> = self
             .kept
             .iter()
-            .zip(&changed)
-            .filter(|(_, c)| **c)
-            .filter_map(|(k, _)| Some(HistoryContext::record_of(&k.info, k.verdict.as_ref()?, cut)))
+            .filter_map(|k| Some(HistoryContext::record_of(&k.info, k.verdict.as_ref()?, cut)))
             .collect();
         let verdicts = self.take(fresh.clone());
         let mut amended: Passed = Vec::new();
@@ -802,20 +722,16 @@ impl HistoryContext {
         self.by_key = FxHashMap::default();
         self.tonight = FxHashMap::default();
         let pasts = std::mem::take(&mut self.pasts);
-        if let (Some(latest), Some(w)) = (latest, &self.writer) {
-            // The writer commits while the sinks write the lists;
-            // `commit` waits for it.
-            let prune = self
-                .rules
-                .cluster
-                .as_ref()
-                .map(|c| latest - chrono::Duration::days(i64::from(c.window_days)));
-            w.send(ToWriter::Commit {
-                amended: amended_records,
-                prune,
-                kept,
-                pasts,
-            });
+        if let (Some(_), Some(run)) = (latest, self.run.take()) {
+            // The store is written by a connection on a thread of its own
+            // while the sinks write the lists; `commit` waits for it.
+            // What the run kept is freed beside it.
+            self.writing = Some(std::thread::spawn(move || {
+                let free = std::thread::spawn(move || drop(kept));
+                let what = run.commit(&records, cut, pasts);
+                let _ = free.join();
+                what
+            }));
         }
         Ok(Finish {
             verdicts,
@@ -1087,10 +1003,10 @@ impl Context for HistoryContext {
                 };
                 self.latest = self.latest.max(Some(latest));
                 if self.prefetch.is_none() {
-                    // The run's transaction begins before anything is
-                    // read, so what is read is what the store holds until
-                    // the run commits.
-                    self.writer = Some(Writer::start(self.store.reopen()?.begin_run()?));
+                    // The run's write is made ready before anything is
+                    // read, so that it can tell whether what is read is
+                    // still what the store holds when it commits.
+                    self.run = Some(self.store.reopen()?.begin_run()?);
                     let days = self
                         .rules
                         .cluster
@@ -1152,9 +1068,11 @@ impl Context for HistoryContext {
     }
 
     fn commit(&mut self) -> std::io::Result<()> {
-        if let Some(w) = self.writer.take() {
-            let what = w.finish()?;
-            self.count(&what.unwrap_or_default());
+        if let Some(w) = self.writing.take() {
+            let what = w
+                .join()
+                .map_err(|_| std::io::Error::other("历史库写入线程意外退出"))??;
+            self.count(&what);
         }
         Ok(())
     }

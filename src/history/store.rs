@@ -633,62 +633,76 @@ fn put(
     Ok(out)
 }
 
-/// A run being written into the store: one transaction from
-/// [`Store::begin_run`] to [`RunWrite::commit`]. Its cases are written as
-/// they are scored, and written again at the end when the end of the run
-/// changed them; what each did is counted against the store as it was
-/// before the run.
+/// A run to be written into the store, in one transaction at its end
+/// ([`RunWrite::commit`]), so that the store's write lock is held only
+/// while it is written. Made before the run reads the store, it notes
+/// the store's data version, so that it can tell at the end whether the
+/// petitioners' rows read during the run are still what the store holds.
 pub struct RunWrite {
     store: Store,
-    /// Each case written so far: what writing it did to the store as it
-    /// was before the run, and the row it had then (none when new).
-    before: FxHashMap<String, (Upsert, Option<Row>)>,
-    /// What changes in the petitioners' rows, written at the end in one
-    /// sweep.
-    persons: Edits,
+    version: i64,
 }
 
 impl RunWrite {
-    /// Write `records` (cases of this run, as scored so far).
-    pub fn write(&mut self, records: &[Record]) -> std::io::Result<()> {
-        let done = put(&self.store.conn, records, Some(&mut self.persons))?;
-        for (r, done) in records.iter().zip(done) {
-            self.before.entry(r.case_id.clone()).or_insert(done);
-        }
-        Ok(())
-    }
-
-    /// Write `amended` (cases whose records changed since they were
-    /// written), drop the sketches of cases received before `prune`, and
-    /// end the transaction. `known` are petitioners' stored cases as
-    /// read by another connection after [`Store::begin_run`] (so as they
-    /// are in the store: nothing else can write while the run does),
-    /// which need not be read again. Returns what the run did to each of
-    /// its cases, against the store before it.
+    /// Write `records` (every case of the run, as finally scored) in one
+    /// transaction: a known case id is replaced when anything changed;
+    /// then drop the sketches of cases received before `prune`. `known`
+    /// are petitioners' stored cases as another connection read them
+    /// after [`Store::begin_run`]: used instead of reading them again
+    /// unless some other connection wrote since. Returns what happened
+    /// to each record.
     pub fn commit(
-        mut self,
-        amended: &[Record],
+        self,
+        records: &[Record],
         prune: Option<NaiveDate>,
         known: FxHashMap<[u8; 32], Vec<Past>>,
     ) -> std::io::Result<Vec<Upsert>> {
-        self.write(amended)?;
-        for r in amended {
-            if let Some((what, Some(old))) = self.before.get_mut(&r.case_id) {
-                *what = if *old == Row::of(r) {
-                    Upsert::Unchanged
-                } else {
-                    Upsert::Updated
-                };
+        let conn = &self.store.conn;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        let r = (|| {
+            let unchanged = data_version(conn)? == self.version;
+            let mut persons = Edits::default();
+            let what = put(conn, records, Some(&mut persons))?;
+            let known = if unchanged {
+                known
+            } else {
+                FxHashMap::default()
+            };
+            put_persons_known(conn, persons, known)?;
+            if let Some(cut) = prune {
+                prune_sketches(conn, cut)?;
+            }
+            Ok(what.into_iter().map(|(w, _)| w).collect())
+        })();
+        match r {
+            Ok(what) => {
+                conn.execute_batch("COMMIT").map_err(db_err)?;
+                Ok(what)
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
             }
         }
-        // A case written twice counts as its last record.
-        put_persons_known(&self.store.conn, std::mem::take(&mut self.persons), known)?;
-        if let Some(cut) = prune {
-            self.store.prune_sketches(cut)?;
-        }
-        self.store.conn.execute_batch("COMMIT").map_err(db_err)?;
-        Ok(self.before.into_values().map(|(what, _)| what).collect())
     }
+}
+
+/// Drop the sketches of cases received before `before`.
+fn prune_sketches(conn: &Connection, before: NaiveDate) -> std::io::Result<u64> {
+    let n = conn
+        .execute(
+            "UPDATE cases INDEXED BY cases_sketched SET sketch = NULL
+             WHERE received < ?1 AND sketch IS NOT NULL",
+            params![date_text(before)],
+        )
+        .map_err(db_err)?;
+    Ok(n as u64)
+}
+
+/// SQLite's count of commits by other connections, as this one sees it.
+fn data_version(conn: &Connection) -> std::io::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+        .map_err(db_err)
 }
 
 impl Store {
@@ -888,16 +902,14 @@ impl Store {
         Ok(out.into_iter().map(|(what, _)| what).collect())
     }
 
-    /// Start writing a run: one transaction, open until
-    /// [`RunWrite::commit`]; a run that never gets there (killed, or a
-    /// sink failed) leaves the store as it was. Other connections go on
-    /// reading the store as it was before the run.
+    /// Make ready to write a run at its end ([`RunWrite::commit`]); call
+    /// it before the run reads the store. A run that never commits
+    /// (killed, or a sink failed) leaves the store as it was.
     pub fn begin_run(self) -> std::io::Result<RunWrite> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        let version = data_version(&self.conn)?;
         Ok(RunWrite {
             store: self,
-            before: FxHashMap::default(),
-            persons: Edits::default(),
+            version,
         })
     }
 
@@ -1012,15 +1024,7 @@ impl Store {
     /// Drop the sketches of cases received before `before` (they have
     /// left the cluster window).
     pub fn prune_sketches(&mut self, before: NaiveDate) -> std::io::Result<u64> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE cases INDEXED BY cases_sketched SET sketch = NULL
-                 WHERE received < ?1 AND sketch IS NOT NULL",
-                params![date_text(before)],
-            )
-            .map_err(db_err)?;
-        Ok(n as u64)
+        prune_sketches(&self.conn, before)
     }
 
     /// Erase every case received before `before`. Returns the number of
