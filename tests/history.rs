@@ -895,3 +895,40 @@ fn the_list_does_not_depend_on_the_input_order() {
         "an ID number is left unmasked"
     );
 }
+
+#[test]
+fn a_run_does_not_trust_what_it_read_when_another_process_wrote_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let key = StateKey::from_bytes(KEY.as_bytes());
+    let p = key.petitioner("P1").unwrap();
+    let record = |id: &str| store::Record {
+        case_id: id.into(),
+        received: day(0),
+        petitioners: vec![p],
+        level: Some(Level::County),
+        class: "城建拆迁".into(),
+        place: None,
+        tier: petition_triage::Tier::Blue,
+        risk: 20,
+        content: [1; 32],
+        sketch: None,
+    };
+    let store = Store::open(&path, &key).unwrap();
+    let run = store.reopen().unwrap().begin_run().unwrap();
+    // What the run read of P1: nothing yet.
+    let read: rustc_hash::FxHashMap<[u8; 32], Vec<store::Past>> =
+        [(p, Vec::new())].into_iter().collect();
+    // Meanwhile another process records a case of P1.
+    let mut other = store.reopen().unwrap();
+    other.upsert(&[record("OTHER")]).unwrap();
+    run.commit(&[record("MINE")], None, read).unwrap();
+    let mut ids: Vec<String> = store
+        .petitioner_cases(&p)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.case_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["MINE", "OTHER"]);
+}
