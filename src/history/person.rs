@@ -86,7 +86,8 @@ pub fn decode(b: &[u8]) -> Option<Vec<Past>> {
     Some(out)
 }
 
-fn level_of(code: u8) -> Option<Level> {
+/// The level of its code (the order of [`Level`], from 乡镇 up).
+pub fn level_of(code: u8) -> Option<Level> {
     Some(match code {
         0 => Level::Township,
         1 => Level::County,

@@ -325,14 +325,7 @@ fn level_code(l: Option<Level>) -> Option<i64> {
 }
 
 fn level_of(code: Option<i64>) -> Option<Level> {
-    Some(match code? {
-        0 => Level::Township,
-        1 => Level::County,
-        2 => Level::City,
-        3 => Level::Province,
-        4 => Level::National,
-        _ => return None,
-    })
+    person::level_of(u8::try_from(code?).ok()?)
 }
 
 fn tier_of(name: &str) -> Tier {
