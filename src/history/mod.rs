@@ -246,8 +246,6 @@ pub struct HistoryContext {
     pasts: FxHashMap<[u8; 32], Vec<store::Past>>,
     /// The chunk waiting for its petitioners' stored cases.
     unscored: Option<Unscored>,
-    /// The latest received date of tonight's cases so far.
-    latest: Option<NaiveDate>,
     /// Ranges of `kept` passed on and not yet back from the sinks.
     out: std::collections::VecDeque<std::ops::Range<usize>>,
     waiting: Vec<Waiting>,
@@ -387,7 +385,6 @@ impl HistoryContext {
             tonight: FxHashMap::default(),
             pasts: FxHashMap::default(),
             unscored: None,
-            latest: None,
             out: std::collections::VecDeque::new(),
             waiting: Vec::new(),
             prefetch: None,
@@ -1001,7 +998,6 @@ impl Context for HistoryContext {
                 let Some(latest) = latest else {
                     return Ok(Vec::new());
                 };
-                self.latest = self.latest.max(Some(latest));
                 if self.prefetch.is_none() {
                     // The run's write is made ready before anything is
                     // read, so that it can tell whether what is read is
