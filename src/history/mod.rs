@@ -554,6 +554,9 @@ impl HistoryContext {
             .collect();
 
         let mut summaries = Vec::new();
+        // Each summary's members among tonight's cases, as indexes into
+        // `kept` (tonight's items come first, in the order of `kept`).
+        let mut members: Vec<Vec<usize>> = Vec::new();
         let mut cluster_of: Vec<Option<(ClusterRef, f64)>> = vec![None; n];
         let latest = self.kept.iter().map(|k| k.info.received).max();
         if let (Some(settings), Some(latest)) = (self.rules.cluster.clone(), latest)
@@ -606,6 +609,7 @@ impl HistoryContext {
                 };
                 let points = rules::ClusterSettings::points(steps, size);
                 let mut tonight_ids = Vec::new();
+                let mut at = Vec::new();
                 let mut classes: HashMap<&str, u32> = HashMap::new();
                 let (mut lo, mut hi) = (latest, NaiveDate::MIN);
                 for &m in &c.members {
@@ -615,6 +619,7 @@ impl HistoryContext {
                     *classes.entry(it.class.as_str()).or_default() += 1;
                     if it.tonight {
                         tonight_ids.push(it.id.clone());
+                        at.push(m);
                         if cluster_of[m].is_none() {
                             cluster_of[m] = Some((
                                 ClusterRef {
@@ -632,6 +637,7 @@ impl HistoryContext {
                     .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
                     .map(|(c, _)| (*c).to_string())
                     .unwrap_or_default();
+                members.push(at);
                 summaries.push(ClusterSummary {
                     id: c.id.clone(),
                     kind: c.kind.name().to_string(),
@@ -679,21 +685,13 @@ impl HistoryContext {
             .collect();
 
         // Tiers of the clusters, now that members are scored.
-        let tier_of: HashMap<&str, Tier> = self
-            .kept
-            .iter()
-            .filter_map(|k| Some((k.info.id.as_str(), k.verdict.as_ref()?.tier)))
-            .collect();
-        for c in &mut summaries {
-            c.tier = c
-                .tonight
+        for (c, at) in summaries.iter_mut().zip(&members) {
+            c.tier = at
                 .iter()
-                .filter_map(|id| tier_of.get(id.as_str()))
-                .copied()
+                .filter_map(|&m| Some(self.kept.get(m)?.verdict.as_ref()?.tier))
                 .min_by_key(|t| Tier::ALL.iter().position(|x| x == t))
                 .unwrap_or(Tier::None);
         }
-        drop(tier_of);
 
         let cut = self.window_start(latest);
         let records: Vec<Record> = self
