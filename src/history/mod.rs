@@ -721,8 +721,14 @@ impl HistoryContext {
             // The store is written by a connection on a thread of its own
             // while the sinks write the lists; `commit` waits for it.
             // What the run kept is freed beside it.
+            // Both run at a low priority: the sinks' work comes first,
+            // and the store's fills the processors it leaves idle.
             self.writing = Some(std::thread::spawn(move || {
-                let free = std::thread::spawn(move || drop(kept));
+                crate::util::priority::background();
+                let free = std::thread::spawn(move || {
+                    crate::util::priority::background();
+                    drop(kept)
+                });
                 let what = run.commit(&records, cut, pasts);
                 let _ = free.join();
                 what
