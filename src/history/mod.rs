@@ -186,11 +186,8 @@ impl Prefetch {
                 // In key order: neighbouring pages of the index.
                 keys.sort_unstable();
                 keys.dedup();
-                let got: std::io::Result<Pasts> = keys
-                    .into_iter()
-                    .filter(|k| asked.insert(*k))
-                    .map(|k| Ok((k, store.petitioner_cases(&k)?)))
-                    .collect();
+                keys.retain(|k| asked.insert(*k));
+                let got = store.petitioners_cases(keys);
                 let failed = got.is_err();
                 if answers.send(got).is_err() || failed {
                     break;
@@ -563,9 +560,11 @@ impl HistoryContext {
             && self.hasher.is_some()
         {
             let from = latest - chrono::Duration::days(i64::from(settings.window_days));
-            let mut items: Vec<Item> = Vec::with_capacity(n);
-            for k in &mut self.kept {
-                items.push(Item {
+            let mut items: Vec<Item> = self
+                .kept
+                .par_iter_mut()
+                .with_min_len(256)
+                .map(|k| Item {
                     id: k.info.id.clone(),
                     received: k.info.received,
                     class: k.info.class.clone(),
@@ -573,8 +572,8 @@ impl HistoryContext {
                     shingles: std::mem::take(&mut k.info.shingles),
                     signature: k.info.signature.clone(),
                     tonight: true,
-                });
-            }
+                })
+                .collect();
             let window = match window {
                 Some((start, w)) if start <= from => w,
                 _ => self.store.window(from)?,
@@ -696,7 +695,8 @@ impl HistoryContext {
         let cut = self.window_start(latest);
         let records: Vec<Record> = self
             .kept
-            .iter()
+            .par_iter()
+            .with_min_len(256)
             .filter_map(|k| Some(HistoryContext::record_of(&k.info, k.verdict.as_ref()?, cut)))
             .collect();
         let verdicts = self.take(fresh.clone());

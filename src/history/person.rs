@@ -60,7 +60,9 @@ pub fn decode(b: &[u8]) -> Option<Vec<Past>> {
     if version != VERSION {
         return None;
     }
-    let mut out = Vec::new();
+    // A case takes about 30 bytes (10 at least): room for most rows
+    // without growing.
+    let mut out = Vec::with_capacity(rest.len() / 24);
     let text = |rest: &mut &[u8]| -> Option<String> {
         let (len, tail) = rest.split_first_chunk::<2>()?;
         let n = usize::from(u16::from_le_bytes(*len));

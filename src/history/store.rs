@@ -451,18 +451,20 @@ fn person(tx: &Connection, pkey: &[u8; 32]) -> std::io::Result<Vec<Past>> {
     let mut q = tx
         .prepare_cached("SELECT cases FROM persons WHERE pkey = ?1")
         .map_err(db_err)?;
-    let blob: Option<Vec<u8>> = q
-        .query_row(params![pkey.as_slice()], |r| r.get(0))
+    // Decoded from SQLite's own buffer: no copy of the row.
+    let got: Option<Option<Vec<Past>>> = q
+        .query_row(params![pkey.as_slice()], |r| {
+            Ok(r.get_ref(0)?.as_blob().ok().and_then(person::decode))
+        })
         .optional()
         .map_err(db_err)?;
-    match blob {
+    match got {
         None => Ok(Vec::new()),
-        Some(b) => person::decode(&b).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "历史库中一位信访人的记录已损坏：请用 triage history forget 删除或从备份恢复",
-            )
-        }),
+        Some(Some(cases)) => Ok(cases),
+        Some(None) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "历史库中一位信访人的记录已损坏：请用 triage history forget 删除或从备份恢复",
+        )),
     }
 }
 
@@ -953,6 +955,23 @@ impl Store {
     /// Every case of the petitioner with key `pkey`.
     pub fn petitioner_cases(&self, pkey: &[u8; 32]) -> std::io::Result<Vec<Past>> {
         person(&self.conn, pkey)
+    }
+
+    /// The stored cases of each of `pkeys`, read in one read transaction
+    /// (one snapshot, and the log's lock taken once rather than a key).
+    pub fn petitioners_cases(
+        &self,
+        pkeys: impl IntoIterator<Item = [u8; 32]>,
+    ) -> std::io::Result<Vec<([u8; 32], Vec<Past>)>> {
+        self.conn.execute_batch("BEGIN").map_err(db_err)?;
+        let got: std::io::Result<Vec<_>> = pkeys
+            .into_iter()
+            .map(|k| Ok((k, person(&self.conn, &k)?)))
+            .collect();
+        let end = self.conn.execute_batch("COMMIT").map_err(db_err);
+        let got = got?;
+        end?;
+        Ok(got)
     }
 
     /// The petitioner keys of a case.
