@@ -4,8 +4,8 @@
 //! span tonight and the store's window.
 //!
 //! [`HistoryContext`] implements [`crate::context::Context`]. In a run,
-//! each chunk's cases are scored one chunk late: while the chunk before
-//! is scored, a second connection reads, as one task of the worker pool,
+//! each chunk's cases are scored one chunk late: while the matcher reads
+//! the next chunk, a second connection reads, on a thread of its own,
 //! what the store knows of this chunk's petitioners; the repeat rules
 //! then run on that and on every case of tonight's run seen so far, and
 //! the verdicts go to the sinks. At the end, knowing every case of the
@@ -18,9 +18,8 @@
 //! never counted as its own history, and its record is replaced.
 //!
 //! The run is recorded in the store in **one transaction per run**, by a
-//! third connection on a thread of its own, at a low priority, while the
-//! sinks write the lists and the report ([`Context::commit`] waits for
-//! it): a run killed before then
+//! third connection on a thread of its own while the sinks write the
+//! lists ([`Context::commit`] waits for it): a run killed before then
 //! leaves the store as it was, and one killed during the commit leaves
 //! it as it was or with the whole run, never half.
 //!
@@ -159,44 +158,69 @@ type Pasts = Vec<([u8; 32], Vec<store::Past>)>;
 /// The cluster window from a date on or before the run's own start of it.
 type Window = Option<(NaiveDate, Vec<store::WindowCase>)>;
 
-/// Reads the store beside the scoring: for each chunk, the stored cases
-/// of the petitioners not asked for before; and the cluster window once
-/// the first dates are known. It runs as one task of the worker pool
-/// next to the scoring of the chunk before (a thread of its own would
-/// take the pool's processors in the middle of its work). Nothing writes
-/// to the store before the end of the run, so these are the rows the
-/// end of the run would read.
-struct Reader {
-    store: Store,
-    /// The cluster window's length, when clusters are on.
-    window_days: Option<u32>,
-    window: Window,
-    asked: FxHashSet<[u8; 32]>,
+/// Reads the store on a thread of its own while the matcher works: for
+/// each chunk, the stored cases of the petitioners not asked for before,
+/// answered in the order asked; and the cluster window once the first
+/// dates are known. Nothing writes to the store before the end of the
+/// run, so these are the rows the end of the run would read.
+struct Prefetch {
+    tx: Option<std::sync::mpsc::Sender<(Vec<[u8; 32]>, NaiveDate)>>,
+    rx: std::sync::mpsc::Receiver<std::io::Result<Pasts>>,
+    handle: std::thread::JoinHandle<std::io::Result<Window>>,
 }
 
-impl Reader {
-    fn new(store: Store, window_days: Option<u32>) -> Reader {
-        Reader {
-            store,
-            window_days,
-            window: None,
-            asked: FxHashSet::default(),
+impl Prefetch {
+    /// `window_days`: the cluster window, when clusters are on.
+    fn start(store: Store, window_days: Option<u32>) -> Prefetch {
+        let (tx, requests) = std::sync::mpsc::channel::<(Vec<[u8; 32]>, NaiveDate)>();
+        let (answers, rx) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            let mut window: Window = None;
+            let mut asked: FxHashSet<[u8; 32]> = FxHashSet::default();
+            for (mut keys, latest) in requests {
+                if let (Some(days), None) = (window_days, &window) {
+                    // The run's latest date is at least this chunk's.
+                    let from = latest - chrono::Duration::days(i64::from(days));
+                    window = Some((from, store.window(from)?));
+                }
+                // In key order: neighbouring pages of the index.
+                keys.sort_unstable();
+                keys.dedup();
+                keys.retain(|k| asked.insert(*k));
+                let got = store.petitioners_cases(keys);
+                let failed = got.is_err();
+                if answers.send(got).is_err() || failed {
+                    break;
+                }
+            }
+            Ok(window)
+        });
+        Prefetch {
+            tx: Some(tx),
+            rx,
+            handle,
         }
     }
 
-    /// The stored cases of the petitioners of `keys` not read before, of
-    /// a chunk whose latest date is `latest`.
-    fn read(&mut self, mut keys: Vec<[u8; 32]>, latest: NaiveDate) -> std::io::Result<Pasts> {
-        if let (Some(days), None) = (self.window_days, &self.window) {
-            // The run's latest date is at least this chunk's.
-            let from = latest - chrono::Duration::days(i64::from(days));
-            self.window = Some((from, self.store.window(from)?));
+    fn send(&self, keys: Vec<[u8; 32]>, latest: NaiveDate) {
+        if let Some(tx) = &self.tx {
+            // A closed channel means the thread failed: `answer` says why.
+            let _ = tx.send((keys, latest));
         }
-        // In key order: neighbouring pages of the index.
-        keys.sort_unstable();
-        keys.dedup();
-        keys.retain(|k| self.asked.insert(*k));
-        self.store.petitioners_cases(keys)
+    }
+
+    /// The answer to the oldest request not yet answered.
+    fn answer(&self) -> std::io::Result<Pasts> {
+        self.rx
+            .recv()
+            .map_err(|_| std::io::Error::other("历史库读取线程意外退出"))?
+    }
+
+    fn finish(mut self) -> std::io::Result<Window> {
+        drop(self.tx.take());
+        self.handle
+            .join()
+            .map_err(|_| std::io::Error::other("历史库读取线程意外退出"))?
     }
 }
 
@@ -222,7 +246,7 @@ pub struct HistoryContext {
     /// Ranges of `kept` passed on and not yet back from the sinks.
     out: std::collections::VecDeque<std::ops::Range<usize>>,
     waiting: Vec<Waiting>,
-    reader: Option<Reader>,
+    prefetch: Option<Prefetch>,
     /// The run's write, made ready before the store is read.
     run: Option<store::RunWrite>,
     writing: Option<std::thread::JoinHandle<std::io::Result<Vec<store::Upsert>>>>,
@@ -360,7 +384,7 @@ impl HistoryContext {
             unscored: None,
             out: std::collections::VecDeque::new(),
             waiting: Vec::new(),
-            reader: None,
+            prefetch: None,
             run: None,
             writing: None,
             recorded: Recorded::default(),
@@ -432,6 +456,9 @@ impl HistoryContext {
         engine: &Engine,
         chunk: Unscored,
     ) -> std::io::Result<std::ops::Range<usize>> {
+        if let Some(p) = &self.prefetch {
+            self.pasts.extend(p.answer()?);
+        }
         let known = self.kept.len();
         let set = engine.rules();
         let (repeat, scoring, rules) = (&self.rules, &self.scoring, &set.rules[..]);
@@ -499,7 +526,10 @@ impl HistoryContext {
             Some(chunk) => self.score_chunk(engine, chunk)?,
             None => 0..0,
         };
-        let window = self.reader.take().and_then(|r| r.window);
+        let window = match self.prefetch.take() {
+            Some(p) => p.finish()?,
+            None => None,
+        };
         let n = self.kept.len();
 
         // The repeat rules again on each case whose petitioners came
@@ -972,7 +1002,7 @@ impl Context for HistoryContext {
                 let Some(latest) = latest else {
                     return Ok(Vec::new());
                 };
-                if self.reader.is_none() {
+                if self.prefetch.is_none() {
                     // The run's write is made ready before anything is
                     // read, so that it can tell whether what is read is
                     // still what the store holds when it commits.
@@ -982,30 +1012,18 @@ impl Context for HistoryContext {
                         .cluster
                         .as_ref()
                         .filter(|_| self.hasher.is_some());
-                    self.reader = Some(Reader::new(
+                    self.prefetch = Some(Prefetch::start(
                         self.store.reopen()?,
                         days.map(|c| c.window_days),
                     ));
                 }
-                // This chunk's petitioners are read while the chunk
-                // before is scored.
-                let previous = self.unscored.replace(Unscored { first, findings });
-                let mut reader = self.reader.take();
-                let (read, range) = rayon::join(
-                    move || {
-                        let got = reader.as_mut().map(|r| r.read(keys, latest));
-                        (reader, got)
-                    },
-                    || previous.map(|chunk| self.score_chunk(engine, chunk)),
-                );
-                let (reader, got) = read;
-                self.reader = reader;
-                if let Some(got) = got {
-                    self.pasts.extend(got?);
+                if let Some(p) = &self.prefetch {
+                    p.send(keys, latest);
                 }
-                match range {
-                    Some(range) => {
-                        let range = range?;
+                let previous = self.unscored.replace(Unscored { first, findings });
+                match previous {
+                    Some(chunk) => {
+                        let range = self.score_chunk(engine, chunk)?;
                         self.out.push_back(range.clone());
                         Ok(self.take(range))
                     }
