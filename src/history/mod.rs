@@ -18,8 +18,9 @@
 //! never counted as its own history, and its record is replaced.
 //!
 //! The run is recorded in the store in **one transaction per run**, by a
-//! third connection on a thread of its own while the sinks write the
-//! lists ([`Context::commit`] waits for it): a run killed before then
+//! third connection on a thread of its own, at a low priority, while the
+//! sinks write the lists and the report ([`Context::commit`] waits for
+//! it): a run killed before then
 //! leaves the store as it was, and one killed during the commit leaves
 //! it as it was or with the whole run, never half.
 //!
@@ -720,15 +721,13 @@ impl HistoryContext {
         if let (Some(_), Some(run)) = (latest, self.run.take()) {
             // The store is written by a connection on a thread of its own
             // while the sinks write the lists; `commit` waits for it.
-            // What the run kept is freed beside it.
-            // Both run at a low priority: the sinks' work comes first,
-            // and the store's fills the processors it leaves idle.
+            // It runs at a low priority: the sinks' work comes first, and
+            // the store's fills the processors they leave idle. What the
+            // run kept is freed beside it, at the usual priority, so that
+            // the memory is back before the report needs its own.
             self.writing = Some(std::thread::spawn(move || {
+                let free = std::thread::spawn(move || drop(kept));
                 crate::util::priority::background();
-                let free = std::thread::spawn(move || {
-                    crate::util::priority::background();
-                    drop(kept)
-                });
                 let what = run.commit(&records, cut, pasts);
                 let _ = free.join();
                 what
