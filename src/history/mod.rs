@@ -533,73 +533,98 @@ impl HistoryContext {
         };
         let n = self.kept.len();
 
-        // The repeat rules again on each case whose petitioners came
-        // again later in the input (or whose stored case was triaged
-        // again later tonight): the ones whose hits changed.
-        let memory = self.memory();
-        let again: Vec<Option<Vec<rules::Fired>>> = self
-            .kept
-            .par_iter()
-            .with_min_len(64)
-            .map(|k| {
-                let known = k.known as usize;
-                if known >= n || !memory.later(&k.info, known) {
-                    return None;
+        // The cases to cluster: tonight's (their shingles move out of
+        // `kept`) and the store's window.
+        let latest = self.kept.iter().map(|k| k.info.received).max();
+        let settings = self
+            .rules
+            .cluster
+            .clone()
+            .filter(|_| self.hasher.is_some())
+            .zip(latest);
+        let items: Option<Vec<Item>> = match &settings {
+            None => None,
+            Some((settings, latest)) => {
+                let from = *latest - chrono::Duration::days(i64::from(settings.window_days));
+                let mut items: Vec<Item> = self
+                    .kept
+                    .par_iter_mut()
+                    .with_min_len(256)
+                    .map(|k| Item {
+                        id: k.info.id.clone(),
+                        received: k.info.received,
+                        class: k.info.class.clone(),
+                        place: k.info.place,
+                        shingles: std::mem::take(&mut k.info.shingles),
+                        signature: k.info.signature.clone(),
+                        tonight: true,
+                    })
+                    .collect();
+                let window = match window {
+                    Some((start, w)) if start <= from => w,
+                    _ => self.store.window(from)?,
+                };
+                for w in window {
+                    if w.received < from || self.tonight.contains_key(&w.case_id) {
+                        continue;
+                    }
+                    items.push(Item {
+                        id: w.case_id,
+                        received: w.received,
+                        class: w.class,
+                        place: w.place,
+                        shingles: Vec::new(),
+                        signature: w.sketch.unwrap_or_default(),
+                        tonight: false,
+                    });
                 }
-                let fired = memory.fired(&k.info, n);
-                (fired != k.fired).then_some(fired)
-            })
-            .collect();
+                Some(items)
+            }
+        };
+
+        // Side by side: the repeat rules again on each case whose
+        // petitioners came again later in the input (or whose stored
+        // case was triaged again later tonight), keeping the ones whose
+        // hits changed; and the clusters (whose search is mostly one
+        // thread's work).
+        let memory = self.memory();
+        let other = &self.scoring.other;
+        let (again, clustered) = rayon::join(
+            || -> Vec<Option<Vec<rules::Fired>>> {
+                memory
+                    .kept
+                    .par_iter()
+                    .with_min_len(64)
+                    .map(|k| {
+                        let known = k.known as usize;
+                        if known >= n || !memory.later(&k.info, known) {
+                            return None;
+                        }
+                        let fired = memory.fired(&k.info, n);
+                        (fired != k.fired).then_some(fired)
+                    })
+                    .collect()
+            },
+            || {
+                let (settings, _) = settings.as_ref()?;
+                Some(cluster::clusters(
+                    items.as_deref()?,
+                    settings.jaccard,
+                    other,
+                    settings.place_min_size,
+                    settings.window_days,
+                ))
+            },
+        );
 
         let mut summaries = Vec::new();
         // Each summary's members among tonight's cases, as indexes into
         // `kept` (tonight's items come first, in the order of `kept`).
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut cluster_of: Vec<Option<(ClusterRef, f64)>> = vec![None; n];
-        let latest = self.kept.iter().map(|k| k.info.received).max();
-        if let (Some(settings), Some(latest)) = (self.rules.cluster.clone(), latest)
-            && self.hasher.is_some()
+        if let (Some((settings, latest)), Some(items), Some((found, work))) =
+            (settings, items, clustered)
         {
-            let from = latest - chrono::Duration::days(i64::from(settings.window_days));
-            let mut items: Vec<Item> = self
-                .kept
-                .par_iter_mut()
-                .with_min_len(256)
-                .map(|k| Item {
-                    id: k.info.id.clone(),
-                    received: k.info.received,
-                    class: k.info.class.clone(),
-                    place: k.info.place,
-                    shingles: std::mem::take(&mut k.info.shingles),
-                    signature: k.info.signature.clone(),
-                    tonight: true,
-                })
-                .collect();
-            let window = match window {
-                Some((start, w)) if start <= from => w,
-                _ => self.store.window(from)?,
-            };
-            for w in window {
-                if w.received < from || self.tonight.contains_key(&w.case_id) {
-                    continue;
-                }
-                items.push(Item {
-                    id: w.case_id,
-                    received: w.received,
-                    class: w.class,
-                    place: w.place,
-                    shingles: Vec::new(),
-                    signature: w.sketch.unwrap_or_default(),
-                    tonight: false,
-                });
-            }
-            let (found, work) = cluster::clusters(
-                &items,
-                settings.jaccard,
-                &self.scoring.other,
-                settings.place_min_size,
-                settings.window_days,
-            );
             self.work = work;
             for c in &found {
                 let size = c.members.len() as u32;
