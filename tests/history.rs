@@ -200,6 +200,13 @@ fn import_then_run_finds_the_earlier_cases() {
     let text = String::from_utf8_lossy(&e.stdout);
     assert!(text.contains("2024-06-01  H1  省"), "{text}");
     assert!(text.contains("HX-002 老户"), "{text}");
+    // The score explained is the run's, the repeat rules' points in it.
+    let explained = text
+        .lines()
+        .find_map(|l| l.strip_prefix("风险分 "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok());
+    assert_eq!(explained, t1["risk"].as_u64(), "{text}");
 
     // Forgetting the person erases their cases.
     let f = triage(&[
@@ -214,6 +221,117 @@ fn import_then_run_finds_the_earlier_cases() {
     let key = StateKey::from_bytes(KEY.as_bytes());
     let s = Store::open(&state, &key).unwrap();
     assert_eq!(s.stats().unwrap().cases, 0);
+}
+
+/// `triage` with nothing of the store's in the environment but `env`.
+fn triage_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_triage"));
+    c.args(args)
+        .env_remove("TRIAGE_STATE_KEY")
+        .env_remove("TRIAGE_STATE")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn the_store_path_and_key_are_checked_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        &[case("K1", "2026-05-01", "P1", "省", CHAI)],
+    );
+
+    // A bare --state takes TRIAGE_STATE, wherever it stands; the new
+    // store and its key file are announced.
+    let first = d("first.sqlite");
+    let o = triage_env(
+        &["run", &s(&input), "--out", &s(&d("o1")), "-q", "--state"],
+        &[("TRIAGE_STATE", &s(&first))],
+    );
+    ok(&o);
+    assert!(first.exists() && d("first.key").exists());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("新建历史库"));
+
+    // A mistyped store is refused by the commands that only read, and
+    // nothing is created.
+    let typo = d("nope/typo.sqlite");
+    for args in [
+        vec!["history", "stats", "--state", typo.to_str().unwrap()],
+        vec![
+            "explain",
+            "--input",
+            input.to_str().unwrap(),
+            "--id",
+            "K1",
+            "--state",
+            typo.to_str().unwrap(),
+        ],
+    ] {
+        let o = triage_env(&args, &[]);
+        assert_ne!(o.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("不存在"));
+        assert!(
+            o.stdout.is_empty(),
+            "nothing is explained before the store opens"
+        );
+    }
+    assert!(!d("nope").exists());
+
+    // A copy without its key file is refused, and no new key is made
+    // beside it; the key file's text in TRIAGE_STATE_KEY opens it.
+    let copy = d("copy.sqlite");
+    std::fs::copy(&first, &copy).unwrap();
+    let o = triage_env(&["history", "stats", "--state", &s(&copy)], &[]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("密钥文件"));
+    assert!(!d("copy.key").exists());
+    let key_text = std::fs::read_to_string(d("first.key")).unwrap();
+    let o = triage_env(
+        &["history", "stats", "--state", &s(&copy)],
+        &[("TRIAGE_STATE_KEY", key_text.trim())],
+    );
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("案件 1"));
+
+    // A file that is not a database is named as such, and left alone.
+    let text = write(dir.path(), "notes.sqlite", &["not a store".to_string()]);
+    let o = triage_env(
+        &[
+            "run",
+            &s(&input),
+            "--out",
+            &s(&d("o2")),
+            "-q",
+            "--state",
+            &s(&text),
+        ],
+        &[],
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("不是历史库"));
+    assert!(!d("notes.key").exists());
+    assert_eq!(std::fs::read_to_string(&text).unwrap(), "not a store\n");
+
+    // --state before the inputs would take the input as the store.
+    let o = triage_env(
+        &[
+            "run",
+            "--out",
+            &s(&d("o3")),
+            "--state",
+            &s(&input),
+            &s(&input),
+        ],
+        &[],
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("像是案件文件"));
 }
 
 fn history_rules() -> HistoryRules {

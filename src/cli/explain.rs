@@ -74,7 +74,32 @@ pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
     };
     let as_of = a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
     let calendar = load_calendar(&engine.rules().source)?;
-    let mut v = petition_triage::run::calendar::triage_dated(&engine, &calendar, as_of, &case);
+    // The store is opened before anything is shown: a wrong path stops
+    // the explanation instead of following it.
+    let state = match a.state.path()? {
+        Some(path) => {
+            let rules = history_rules(&engine)?;
+            let (store, key) = open_store(&path, Open::Existing)?;
+            Some((path, store, key, rules))
+        }
+        None => None,
+    };
+    let findings =
+        petition_triage::run::calendar::dated_findings(&engine, Some(&calendar), as_of, &case);
+    let (mut v, history) = match &state {
+        None => {
+            let set = engine.rules();
+            let v = petition_triage::score::scored(&set.scoring, &set.rules, findings);
+            (v, None)
+        }
+        Some((path, store, key, rules)) => {
+            let (v, past, fired) = petition_triage::history::explain_scored(
+                store, key, rules, &engine, findings, &case,
+            )?;
+            let text = explain_state(path, store, rules, &case, &past, &fired)?;
+            (v, Some(text))
+        }
+    };
     let mut shown = case.clone();
     if a.mask {
         sink::mask_verdict(&mut v);
@@ -82,8 +107,8 @@ pub(crate) fn cmd_explain(a: ExplainArgs) -> Result<u8> {
         shown.title = shown.title.map(|t| sink::mask(&t));
     }
     emit(&explain::explain_case(&engine, &shown, &v));
-    if let Some(path) = a.state.path() {
-        emit(&explain_state(&engine, &path, &case, &v.primary_class)?);
+    if let Some(text) = history {
+        emit(&text);
     }
     Ok(0)
 }
@@ -102,17 +127,17 @@ fn find_case(input: &Path, id: &str, encoding: EncodingChoice) -> Result<Case> {
     bail!("{} 中找不到编号为 {id} 的案件", input.display())
 }
 
-/// The case's history in the store and the repeat rules that fire on it.
+/// The case's history in the store and the repeat rules that fire on it
+/// (their points are in the score above).
 fn explain_state(
-    engine: &petition_triage::Engine,
     path: &Path,
+    store: &petition_triage::history::Store,
+    rules: &petition_triage::history::HistoryRules,
     case: &Case,
-    class: &str,
+    past: &[petition_triage::history::store::Past],
+    fired: &[petition_triage::history::rules::Fired],
 ) -> Result<String> {
     use petition_triage::history;
-    let rules = history_rules(engine)?;
-    let (store, key) = open_store(path)?;
-    let (past, fired) = history::explain_history(&store, &key, &rules, case, class)?;
     let mut out = format!("\n信访史（历史库 {}）：\n", path.display());
     if let Some(own) = store.case(&case.id)? {
         out.push_str(&format!(
@@ -127,7 +152,7 @@ fn explain_state(
     } else if past.is_empty() {
         out.push_str("  这位信访人此前没有记录。\n");
     }
-    for p in &past {
+    for p in past {
         out.push_str(&format!(
             "  {}  {}  {}  {}  {}\n",
             p.received,
@@ -141,8 +166,9 @@ fn explain_state(
     if fired.is_empty() {
         out.push_str("  （无）\n");
     }
-    for f in &fired {
-        out.push_str(&format!("  {}\n", history::describe(&rules, f)));
+    for f in fired {
+        out.push_str(&format!("  {}\n", history::describe(rules, f)));
     }
+    out.push_str("（信访史规则的分数已计入上面的总分；聚类要整批研判才看得出，这里不计。）\n");
     Ok(out)
 }

@@ -18,8 +18,8 @@ use super::*;
 pub(crate) struct StateArgs {
     /// 使用历史库（信访史规则与聚类）。不给路径时用默认位置（$TRIAGE_STATE，
     /// 否则 ~/.local/state/petition-triage/history.sqlite）；设置了 TRIAGE_STATE 时默认使用。
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
-    pub(crate) state: Option<PathBuf>,
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub(crate) state: Option<Option<PathBuf>>,
     /// 不使用历史库（即使设置了 TRIAGE_STATE）。
     #[arg(long, conflicts_with = "state")]
     pub(crate) no_state: bool,
@@ -29,28 +29,159 @@ pub(crate) struct StateArgs {
 }
 
 impl StateArgs {
-    /// The store path to use, if any.
-    pub(crate) fn path(&self) -> Option<PathBuf> {
+    /// The store path to use, if any. A path that names a case file is
+    /// refused: `--state` takes the word after it when that is not an
+    /// option, so `--state cases.jsonl` would otherwise make the input
+    /// the store.
+    pub(crate) fn path(&self) -> Result<Option<PathBuf>> {
         if self.no_state {
-            return None;
+            return Ok(None);
         }
-        match &self.state {
-            Some(p) if !p.as_os_str().is_empty() => Some(p.clone()),
-            Some(_) => Some(history::default_state_path()),
-            None => std::env::var_os(history::STATE_ENV)
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from),
+        let path = match &self.state {
+            Some(Some(p)) => p.clone(),
+            Some(None) => history::default_state_path(),
+            None => match std::env::var_os(history::STATE_ENV).filter(|p| !p.is_empty()) {
+                Some(p) => PathBuf::from(p),
+                None => return Ok(None),
+            },
+        };
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if matches!(
+            ext.as_deref(),
+            Some("jsonl" | "json" | "csv" | "tsv" | "txt" | "xlsx" | "xls")
+        ) {
+            bail!(
+                "--state 的路径 {} 像是案件文件，不是历史库：--state 后面紧跟的词会被当作历史库路径。\
+                 请写 --state=路径，或把 --state 放在输入文件之后",
+                path.display()
+            );
         }
+        Ok(Some(path))
     }
+}
+
+/// How a command opens the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open {
+    /// Create the store and its key when missing, and say so (runs,
+    /// streams and imports).
+    Create,
+    /// Refuse a store that does not exist (explanations, statistics,
+    /// erasure): a mistyped path must not look like an empty history.
+    Existing,
 }
 
 /// Open the store at `path` with its key (from TRIAGE_STATE_KEY or the
 /// key file beside it).
-pub(crate) fn open_store(path: &std::path::Path) -> Result<(Store, StateKey)> {
-    let key = StateKey::load(&history::key::default_key_file(path))?;
-    let store =
-        Store::open(path, &key).with_context(|| format!("无法打开历史库 {}", path.display()))?;
-    Ok((store, key))
+///
+/// A key file is created only with a new store: beside a store that
+/// exists, a missing key file is an error (a new key could never open
+/// it). A new store that fails to open leaves no file behind. A key in
+/// TRIAGE_STATE_KEY that fails is tried once more as the key file's
+/// hexadecimal text, so `TRIAGE_STATE_KEY="$(cat history.key)"` opens the
+/// store the file opens.
+pub(crate) fn open_store(path: &std::path::Path, how: Open) -> Result<(Store, StateKey)> {
+    let key_file = history::key::default_key_file(path);
+    let exists = path.exists();
+    if path.is_dir() {
+        bail!(
+            "{} 是文件夹，不是历史库：--state 要给历史库文件的路径，如 {}",
+            path.display(),
+            path.join("history.sqlite").display()
+        );
+    }
+    if !exists && how == Open::Existing {
+        bail!(
+            "历史库 {} 不存在：请检查路径，或先用 triage history import 或 triage run --state 建立",
+            path.display()
+        );
+    }
+    if exists && !looks_like_sqlite(path) {
+        bail!(
+            "{} 不是历史库（不是 SQLite 数据库文件）：请检查 --state 的路径",
+            path.display()
+        );
+    }
+    let from_env = std::env::var_os(history::key::KEY_ENV).is_some_and(|k| !k.is_empty());
+    let key_existed = key_file.exists();
+    if exists && !from_env && !key_existed {
+        bail!(
+            "历史库 {} 已存在，但旁边没有它的密钥文件 {}：请把建库时的密钥文件放回原处，\
+             或用 TRIAGE_STATE_KEY 给出密钥（不会新建密钥：新密钥打不开这个库）",
+            path.display(),
+            key_file.display()
+        );
+    }
+    if key_existed && !from_env {
+        warn_if_readable(&key_file);
+    }
+    let key = StateKey::load(&key_file)?;
+    let opened = match Store::open(path, &key) {
+        Err(e) if exists && from_env => match key.hex_reading() {
+            Some(hex) => Store::open(path, &hex).map(|s| (s, hex)).map_err(|_| e),
+            None => Err(e),
+        },
+        other => other.map(|s| (s, key)),
+    };
+    match opened {
+        Ok(pair) => {
+            if !exists {
+                let whose = if from_env {
+                    "密钥取自 TRIAGE_STATE_KEY".to_string()
+                } else {
+                    format!("密钥文件 {}，请与历史库一起备份", key_file.display())
+                };
+                eprintln!("新建历史库 {}（{whose}）", path.display());
+            }
+            Ok(pair)
+        }
+        Err(e) => {
+            if !exists {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.as_os_str().to_owned();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+                if !key_existed && !from_env {
+                    let _ = std::fs::remove_file(&key_file);
+                }
+            }
+            Err(e).with_context(|| format!("无法打开历史库 {}", path.display()))
+        }
+    }
+}
+
+/// Whether a file is empty or starts as every SQLite database does.
+fn looks_like_sqlite(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    match std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) {
+        Ok(0) => true,
+        Ok(n) => head[..n] == b"SQLite format 3\0"[..n],
+        // Unreadable: opening it says why.
+        Err(_) => true,
+    }
+}
+
+/// Say so when a key file can be read by others than its owner.
+fn warn_if_readable(key_file: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(key_file) {
+            let mode = m.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                eprintln!(
+                    "提示：密钥文件 {} 的权限是 {mode:04o}，别人也能读：请执行 chmod 600 {}",
+                    key_file.display(),
+                    key_file.display()
+                );
+            }
+        }
+    }
 }
 
 /// The repeat rules of a rule set, or every problem and exit 1.
@@ -154,7 +285,7 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
             let path = state.unwrap_or_else(history::default_state_path);
             let engine = load_engine(rules.as_deref())?;
             let hrules = history_rules(&engine)?;
-            let (store, key) = open_store(&path)?;
+            let (store, key) = open_store(&path, Open::Create)?;
             let mut ctx = HistoryContext::new(store, key, &engine, hrules, Mode::Import, true);
             let bar = spinner(quiet, "{spinner} 已导入 {pos} 条  {per_sec}  {elapsed}");
             let opts = BatchOptions {
@@ -185,10 +316,7 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
         }
         HistoryCommand::Stats { state } => {
             let path = state.unwrap_or_else(history::default_state_path);
-            if !path.exists() {
-                bail!("历史库 {} 不存在", path.display());
-            }
-            let (store, _) = open_store(&path)?;
+            let (store, _) = open_store(&path, Open::Existing)?;
             let bar = spinner(false, "{spinner} 统计中  {elapsed}");
             let s = store.stats()?;
             if let Some(b) = bar {
@@ -224,7 +352,7 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
             if !path.exists() {
                 bail!("历史库 {} 不存在", path.display());
             }
-            let (mut store, key) = open_store(&path)?;
+            let (mut store, key) = open_store(&path, Open::Existing)?;
             let bar = spinner(false, "{spinner} 删除中  {elapsed}");
             let msg = if let Some(d) = before {
                 let Some(date) = petition_triage::input::case::parse_date(&d) else {

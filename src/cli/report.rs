@@ -24,7 +24,7 @@ pub(crate) struct ReportArgs {
 }
 
 pub(crate) fn cmd_report(a: ReportArgs) -> Result<u8> {
-    let history = match a.state.path() {
+    let history = match a.state.path()? {
         None => None,
         Some(path) => Some(chart_window(&path, &a.out_dir)?),
     };
@@ -53,6 +53,6 @@ fn chart_window(
         .and_then(|b| serde_json::from_slice::<report::model::RunInfo>(&b).ok())
         .and_then(|r| chrono::NaiveDate::parse_from_str(&r.as_of, "%Y-%m-%d").ok())
         .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let (store, _) = open_store(store)?;
+    let (store, _) = open_store(store, Open::Existing)?;
     Ok(report::store_window(&store, as_of)?)
 }

@@ -119,11 +119,11 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         history: None,
         preamble: Some(preamble.clone()),
     };
-    let mut history = match a.state.path() {
+    let mut history = match a.state.path()? {
         None => None,
         Some(path) => {
             let rules = history_rules(&engine)?;
-            let (store, key) = open_store(&path)?;
+            let (store, key) = open_store(&path, Open::Create)?;
             report_opts.history = Some(report::store_window(&store, as_of)?);
             Some(HistoryContext::new(
                 store,

@@ -57,10 +57,10 @@ pub(crate) fn cmd_stream(a: StreamArgs) -> Result<u8> {
         dict_hash,
         origin,
     };
-    let live = match a.state.path() {
+    let live = match a.state.path()? {
         None => None,
         Some(path) => {
-            let (store, key) = open_store(&path)?;
+            let (store, key) = open_store(&path, Open::Create)?;
             Some(
                 Live::new(
                     store,

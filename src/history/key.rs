@@ -94,6 +94,16 @@ impl StateKey {
         }
     }
 
+    /// The key read as hexadecimal text, the way a key file holds it
+    /// (`None` when it is not such text): what a key given as the
+    /// contents of a key file means.
+    pub fn hex_reading(&self) -> Option<StateKey> {
+        let text = std::str::from_utf8(&self.bytes).ok()?;
+        decode_hex(text.trim())
+            .filter(|b| b.len() >= 16)
+            .map(|bytes| StateKey { bytes })
+    }
+
     /// HMAC-SHA256 of `data` in `domain`.
     pub fn hash(&self, domain: Domain, data: &[u8]) -> [u8; 32] {
         let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.bytes) else {

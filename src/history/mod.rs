@@ -1152,6 +1152,33 @@ pub fn explain_history(
     Ok((past, fired))
 }
 
+/// A case's verdict with what the store knows of its petitioners, as a
+/// run scores it: `findings` (with the calendar's points) and the repeat
+/// rules that fire on the stored cases. Clusters need the whole night
+/// and are not in it. Also the stored cases and the fired rules.
+pub fn explain_scored(
+    store: &Store,
+    key: &StateKey,
+    rules: &HistoryRules,
+    engine: &Engine,
+    findings: Findings,
+    case: &Case,
+) -> std::io::Result<(Verdict, Vec<store::Past>, Vec<rules::Fired>)> {
+    let set = engine.rules();
+    let targets: Vec<Target> = set.rules.iter().map(|r| r.target).collect();
+    let class = primary_class(&set.scoring, &targets, &findings.hits);
+    let (past, fired) = explain_history(store, key, rules, case, &class)?;
+    let Findings {
+        mut verdict,
+        hits,
+        mut extra,
+    } = findings;
+    apply_repeat(rules, &set.scoring, &mut extra, &mut verdict, &fired);
+    crate::score::score_with(&set.scoring, &set.rules, &hits, &extra, &mut verdict);
+    crate::score::crisis_reason(&set.scoring, &mut verdict);
+    Ok((verdict, past, fired))
+}
+
 /// The description of a fired rule for explanations.
 pub fn describe(rules: &HistoryRules, fired: &rules::Fired) -> String {
     let r = &rules.rules[fired.rule];
