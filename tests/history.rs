@@ -334,6 +334,60 @@ fn the_store_path_and_key_are_checked_before_anything_is_written() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("像是案件文件"));
 }
 
+#[test]
+fn an_import_names_the_records_it_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![case("I1", "2025-01-01", "P1", "县", CHAI)];
+    lines.push("{\"id\": broken".to_string());
+    lines.push(case("I2", "2025-02-01", "P1", "市", CHAI));
+    let input = write(dir.path(), "past.jsonl", &lines);
+    let state = dir.path().join("h.sqlite");
+    let o = triage(&[
+        "history",
+        "import",
+        input.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "refused records: exit 3, as a run"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("读入 3，拒收 1；新增 2"), "{err}");
+    assert!(
+        err.contains("past.jsonl:2："),
+        "the refused line is named: {err}"
+    );
+
+    // A name whose format is unknown needs --format, and then imports.
+    let txt = dir.path().join("export.txt");
+    std::fs::copy(&input, &txt).unwrap();
+    let o = triage(&[
+        "history",
+        "import",
+        txt.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--format"));
+    let o = triage(&[
+        "history",
+        "import",
+        txt.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--state",
+        state.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("未变 2"));
+}
+
 fn history_rules() -> HistoryRules {
     let set = RuleSet::load(RuleSource::builtin()).unwrap();
     let h = HistoryRules::load(&set.source, &set.scoring).unwrap();

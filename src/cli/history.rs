@@ -210,6 +210,9 @@ pub(crate) enum HistoryCommand {
         /// 规则目录（默认使用内置规则）。
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// 输入格式（默认按扩展名判断）。
+        #[arg(long, value_enum)]
+        format: Option<petition_triage::input::Format>,
         /// 输入编码。
         #[arg(long, value_enum, default_value_t = EncodingChoice::Auto)]
         encoding: EncodingChoice,
@@ -241,10 +244,21 @@ pub(crate) enum HistoryCommand {
     },
 }
 
-/// Counts the imported verdicts (an import writes no list).
-struct Counted(u64);
+/// Counts the imported verdicts (an import writes no list) and keeps
+/// the first refused records to name them.
+struct Counted(u64, Vec<petition_triage::sink::Reject>);
+
+/// Refused records named on the terminal (the rest are counted).
+const SHOWN_REJECTS: usize = 20;
 
 impl Sink for Counted {
+    fn reject(&mut self, r: &petition_triage::sink::Reject) -> std::io::Result<()> {
+        if self.1.len() < SHOWN_REJECTS {
+            self.1.push(r.clone());
+        }
+        Ok(())
+    }
+
     fn verdicts(
         &mut self,
         _file: usize,
@@ -256,6 +270,7 @@ impl Sink for Counted {
 
     fn finish(&mut self, end: &mut petition_triage::sink::End) -> std::io::Result<()> {
         end.counts.triaged = self.0;
+        end.first_rejects = std::mem::take(&mut self.1);
         Ok(())
     }
 }
@@ -279,9 +294,11 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
             inputs,
             state,
             rules,
+            format,
             encoding,
             quiet,
         } => {
+            super::run::check_inputs(&inputs, format, encoding)?;
             let path = state.unwrap_or_else(history::default_state_path);
             let engine = load_engine(rules.as_deref())?;
             let hrules = history_rules(&engine)?;
@@ -289,10 +306,11 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
             let mut ctx = HistoryContext::new(store, key, &engine, hrules, Mode::Import, true);
             let bar = spinner(quiet, "{spinner} 已导入 {pos} 条  {per_sec}  {elapsed}");
             let opts = BatchOptions {
+                format,
                 encoding,
                 ..BatchOptions::default()
             };
-            let mut count = Counted(0);
+            let mut count = Counted(0, Vec::new());
             let mut sinks: Vec<&mut dyn Sink> = vec![&mut count];
             let result = batch::run_into(&engine, &inputs, &opts, &mut ctx, &mut sinks, |n| {
                 if let Some(b) = &bar {
@@ -312,7 +330,18 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
                 r.unchanged,
                 path.display()
             );
-            Ok(0)
+            for r in &result.first_rejects {
+                eprintln!("拒收 {}:{}：{}", r.file, r.line, r.reason);
+            }
+            let rejected = result.counts.rejected;
+            if rejected > result.first_rejects.len() as u64 {
+                eprintln!(
+                    "……另有 {} 条拒收",
+                    rejected - result.first_rejects.len() as u64
+                );
+            }
+            // As a run: refused records make the exit status 3.
+            Ok(if rejected > 0 { 3 } else { 0 })
         }
         HistoryCommand::Stats { state } => {
             let path = state.unwrap_or_else(history::default_state_path);

@@ -239,7 +239,7 @@ fn thread_count(asked: Option<usize>) -> Option<usize> {
 /// workbook, a name whose format is unknown without `--format`, a file
 /// that cannot be opened or a CSV header without the required columns
 /// are usage errors (exit 2) with a message that names the file.
-fn check_inputs(
+pub(crate) fn check_inputs(
     inputs: &[PathBuf],
     format: Option<Format>,
     encoding: EncodingChoice,
