@@ -588,6 +588,7 @@ fn item(h: &Hasher, id: String, text: &str) -> Item {
         signature: h.signature(&shingles),
         shingles,
         tonight: true,
+        petitioners: Vec::new(),
     }
 }
 
@@ -681,6 +682,54 @@ fn a_run_marks_cluster_members_and_the_summary_lists_the_cluster() {
             .unwrap()
             .contains("聚类")
     );
+}
+
+#[test]
+fn one_persons_copies_are_a_repeat_not_a_joint_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let night = |who: &dyn Fn(usize) -> String| -> Vec<String> {
+        (0..4)
+            .map(|n| case(&format!("M{n}"), "2026-03-01", &who(n), "县", &copy(n)))
+            .collect()
+    };
+    // Four copies from one person: no cluster, whatever the kind.
+    let one = write(dir.path(), "one.jsonl", &night(&|_| "Q7".to_string()));
+    let out = dir.path().join("one");
+    run(&one, &out, &dir.path().join("one.sqlite"));
+    let vs = verdicts(&out);
+    assert!(vs.iter().all(|v| v.get("cluster").is_none()), "{vs:?}");
+    // The same four from two people: one cluster of four.
+    let two = write(dir.path(), "two.jsonl", &night(&|n| format!("Q{}", n % 2)));
+    let out = dir.path().join("two");
+    run(&two, &out, &dir.path().join("two.sqlite"));
+    let vs = verdicts(&out);
+    assert_eq!(find(&vs, "M0")["cluster"]["size"], 4, "{vs:?}");
+
+    // In the store's window, one person's earlier copy does not make
+    // tonight's single copy a cluster either.
+    let state = dir.path().join("later.sqlite");
+    let first = write(
+        dir.path(),
+        "first.jsonl",
+        &[case("E1", "2026-03-01", "Q8", "县", &copy(1))],
+    );
+    run(&first, &dir.path().join("e1"), &state);
+    let second = write(
+        dir.path(),
+        "second.jsonl",
+        &[case("E2", "2026-03-05", "Q8", "县", &copy(2))],
+    );
+    let out = dir.path().join("e2");
+    run(&second, &out, &state);
+    assert!(find(&verdicts(&out), "E2").get("cluster").is_none());
+    let third = write(
+        dir.path(),
+        "third.jsonl",
+        &[case("E3", "2026-03-06", "Q9", "县", &copy(3))],
+    );
+    let out = dir.path().join("e3");
+    run(&third, &out, &state);
+    assert_eq!(find(&verdicts(&out), "E3")["cluster"]["size"], 3);
 }
 
 #[test]

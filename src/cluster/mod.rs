@@ -307,6 +307,33 @@ pub struct Item {
     pub signature: Vec<u32>,
     /// Tonight's case (otherwise from the store).
     pub tonight: bool,
+    /// Keyed hashes of the petitioner ids (empty when none is known).
+    pub petitioners: Vec<[u8; 32]>,
+}
+
+/// Whether cases with these petitioner keys come from more than one
+/// person: two distinct keys, or a case whose petitioner is unknown
+/// beside any other. One person's copies of a letter are a repeat
+/// petition (the repeat rules' matter), not a joint one.
+pub fn several_people<'a>(cases: impl IntoIterator<Item = &'a [[u8; 32]]>) -> bool {
+    let mut first: Option<&[u8; 32]> = None;
+    let mut unknown = 0usize;
+    for keys in cases {
+        if keys.is_empty() {
+            unknown += 1;
+        }
+        for k in keys {
+            match first {
+                None => first = Some(k),
+                Some(f) if f != k => return true,
+                Some(_) => {}
+            }
+        }
+        if unknown + usize::from(first.is_some()) >= 2 {
+            return true;
+        }
+    }
+    false
 }
 
 /// Kind of a cluster.
@@ -485,6 +512,7 @@ pub fn clusters(
     ] {
         let mut groups: Vec<Vec<usize>> = groups
             .into_iter()
+            .filter(|g| several_people(g.iter().map(|&i| items[i].petitioners.as_slice())))
             .map(|mut g| {
                 g.sort_by(|&a, &b| items[a].id.cmp(&items[b].id));
                 g

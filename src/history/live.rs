@@ -279,7 +279,9 @@ impl Live {
                 let info = Info {
                     id: w.case_id,
                     received: w.received,
-                    pkeys: Vec::new(),
+                    // Not a petitioner's case in memory (no repeat rules
+                    // read it); the keys tell clusters who wrote it.
+                    pkeys: w.pkeys,
                     level: None,
                     class: w.class,
                     place: w.place,
@@ -709,16 +711,21 @@ impl Live {
             .as_ref()
             .map(|t| Arc::clone(&t.generation))?;
         let r = self.find(s);
-        let (size, first) = match groups.near.get(&r) {
+        let (size, first, several) = match groups.near.get(&r) {
             Some(&x) => x,
             None => {
                 let m = self.members.get(&r).map(Vec::as_slice).unwrap_or(&[]);
-                let x = (m.len() as u32, m.iter().copied().min().unwrap_or(s));
+                let people = m.iter().map(|&x| self.slots[x].info.pkeys.as_slice());
+                let x = (
+                    m.len() as u32,
+                    m.iter().copied().min().unwrap_or(s),
+                    cluster::several_people(people),
+                );
                 groups.near.insert(r, x);
                 x
             }
         };
-        if size >= 2 {
+        if size >= 2 && several {
             return Some(Assigned {
                 cluster: ClusterRef {
                     id: format!("ND-{}", self.slots[first].info.id),
@@ -740,7 +747,7 @@ impl Live {
             groups.partitioned.insert(key);
         }
         let &(size, first) = groups.place.get(&s)?;
-        if size < settings.place_min_size {
+        if size < settings.place_min_size || !groups.several.contains(&first) {
             return None;
         }
         Some(Assigned {
@@ -783,6 +790,9 @@ impl Live {
             }
         }
         for part in parts {
+            if cluster::several_people(part.iter().map(|&x| self.slots[x].info.pkeys.as_slice())) {
+                groups.several.insert(part[0]);
+            }
             for &x in &part {
                 groups.place.insert(x, (part.len() as u32, part[0]));
             }
@@ -959,10 +969,13 @@ impl Live {
 /// Cluster sizes and place partitions worked out during one new case.
 #[derive(Default)]
 struct Groups {
-    /// Root → (size, first member) of a near-duplicate cluster.
-    near: HashMap<usize, (u32, usize)>,
+    /// Root → (size, first member, from several people) of a
+    /// near-duplicate cluster.
+    near: HashMap<usize, (u32, usize, bool)>,
     /// Case → (size, first case) of its place part.
     place: HashMap<usize, (u32, usize)>,
+    /// The first cases of the place parts from several people.
+    several: HashSet<usize>,
     /// Place groups already partitioned.
     partitioned: HashSet<(String, [u8; 32])>,
 }

@@ -558,6 +558,7 @@ impl HistoryContext {
                         shingles: std::mem::take(&mut k.info.shingles),
                         signature: k.info.signature.clone(),
                         tonight: true,
+                        petitioners: k.info.pkeys.clone(),
                     })
                     .collect();
                 let window = match window {
@@ -576,6 +577,7 @@ impl HistoryContext {
                         shingles: Vec::new(),
                         signature: w.sketch.unwrap_or_default(),
                         tonight: false,
+                        petitioners: w.pkeys,
                     });
                 }
                 Some(items)

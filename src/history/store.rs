@@ -263,6 +263,8 @@ pub struct WindowCase {
     pub place: Option<[u8; 32]>,
     /// MinHash sketch.
     pub sketch: Option<Vec<u32>>,
+    /// Keyed hashes of the petitioner ids.
+    pub pkeys: Vec<[u8; 32]>,
 }
 
 /// What the store holds (`triage history stats`).
@@ -1016,7 +1018,7 @@ impl Store {
         let mut q = self
             .conn
             .prepare_cached(
-                "SELECT case_id, received, class, place, sketch FROM cases WHERE received >= ?1",
+                "SELECT case_id, received, class, place, sketch, pkeys FROM cases WHERE received >= ?1",
             )
             .map_err(db_err)?;
         let rows = q
@@ -1027,6 +1029,13 @@ impl Store {
                     class: r.get(2)?,
                     place: blob32(r.get(3)?),
                     sketch: sketch_of(r.get(4)?),
+                    pkeys: r
+                        .get_ref(5)?
+                        .as_blob()
+                        .unwrap_or_default()
+                        .chunks_exact(32)
+                        .filter_map(|k| <[u8; 32]>::try_from(k).ok())
+                        .collect(),
                 })
             })
             .map_err(db_err)?;
