@@ -18,6 +18,9 @@
 //! Place clusters: at least `place_min_size` cases of one primary class
 //! (not 其他) with the same location, tonight's and the store's window.
 //!
+//! A cluster needs cases from more than one person ([`several_people`]):
+//! one person's copies are a repeat petition, not a joint one.
+//!
 //! A case in both kinds of cluster carries the near-duplicate one.
 //! Cluster ids are given in order of each cluster's smallest case id, so
 //! the same input gives the same ids.
@@ -560,6 +563,25 @@ mod tests {
                 cue.iter().collect::<String>()
             );
         }
+    }
+
+    #[test]
+    fn several_people_counts_distinct_keys_and_unknown_petitioners() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let people = |cases: &[&[[u8; 32]]]| several_people(cases.iter().copied());
+        assert!(!people(&[&[a], &[a], &[a]]), "one person's copies");
+        assert!(people(&[&[a], &[a], &[b]]));
+        assert!(
+            people(&[&[a], &[]]),
+            "an unknown petitioner beside a known one"
+        );
+        assert!(
+            people(&[&[], &[]]),
+            "two unknown petitioners may be two people"
+        );
+        assert!(people(&[&[a, b], &[a]]), "a joint letter's second signer");
+        assert!(!people(&[&[a]]));
+        assert!(!people(&[]));
     }
 
     #[test]

@@ -330,7 +330,7 @@ pub fn clusters_markdown(clusters: &[crate::verdict::ClusterSummary]) -> String 
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\n## 聚类 {} 个：可能联名/串联（每个成员的「群体」信号已加分）\n",
+        "\n## 聚类 {} 个：可能联名/串联（每个成员的「群体」信号已加分；同在两个聚类的案件按近似相同的信计分）\n",
         clusters.len()
     );
     let _ = writeln!(
