@@ -388,6 +388,58 @@ fn an_import_names_the_records_it_refuses() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("未变 2"));
 }
 
+#[test]
+fn forget_before_erases_the_older_cases_and_asks_before_erasing_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let past = write(
+        dir.path(),
+        "past.jsonl",
+        &[
+            case("F1", "2024-01-01", "P1", "县", CHAI),
+            case("F2", "2025-06-01", "P2", "市", CHAI),
+        ],
+    );
+    let state = dir.path().join("h.sqlite");
+    let st = state.to_str().unwrap();
+    ok(&triage(&[
+        "history",
+        "import",
+        past.to_str().unwrap(),
+        "--state",
+        st,
+        "-q",
+    ]));
+    let cases = || {
+        let key = StateKey::from_bytes(KEY.as_bytes());
+        Store::open(&state, &key).unwrap().stats().unwrap().cases
+    };
+    // Exclusive: the day itself stays.
+    let o = triage(&["history", "forget", "--before", "2025-06-01", "--state", st]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 件"));
+    assert_eq!(cases(), 1);
+    // A date after today would erase everything: refused without --yes.
+    let o = triage(&["history", "forget", "--before", "2999-01-01", "--state", st]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--yes"));
+    assert_eq!(cases(), 1);
+    // Someone the store never saw: said so, nothing erased.
+    let o = triage(&["history", "forget", "--petitioner", "NOBODY", "--state", st]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("没有这位信访人的记录"));
+    assert_eq!(cases(), 1);
+    ok(&triage(&[
+        "history",
+        "forget",
+        "--before",
+        "2999-01-01",
+        "--yes",
+        "--state",
+        st,
+    ]));
+    assert_eq!(cases(), 0);
+}
+
 fn history_rules() -> HistoryRules {
     let set = RuleSet::load(RuleSource::builtin()).unwrap();
     let h = HistoryRules::load(&set.source, &set.scoring).unwrap();

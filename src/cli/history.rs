@@ -238,6 +238,9 @@ pub(crate) enum HistoryCommand {
         /// 删除这位信访人（证件号或编号）的记录。
         #[arg(long)]
         petitioner: Option<String>,
+        /// 确认删除：--before 给的日期晚于今天时（会删除库中到今天为止的全部案件）必须加上。
+        #[arg(long)]
+        yes: bool,
         /// 历史库路径。
         #[arg(long)]
         state: Option<PathBuf>,
@@ -375,18 +378,27 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
         HistoryCommand::Forget {
             before,
             petitioner,
+            yes,
             state,
         } => {
             let path = state.unwrap_or_else(history::default_state_path);
-            if !path.exists() {
-                bail!("历史库 {} 不存在", path.display());
+            let date = match &before {
+                None => None,
+                Some(d) => match petition_triage::input::case::parse_date(d) {
+                    Some(date) => Some(date),
+                    None => bail!("日期 {d} 无法识别（如 2024-01-01）"),
+                },
+            };
+            let today = chrono::Local::now().date_naive();
+            if let Some(date) = date.filter(|d| *d > today && !yes) {
+                bail!(
+                    "--before {date} 晚于今天（{today}）：会删除库中到今天为止登记的全部案件。\
+                     确要如此，请加 --yes；保存期限通常是今天往前若干年的日期"
+                );
             }
             let (mut store, key) = open_store(&path, Open::Existing)?;
             let bar = spinner(false, "{spinner} 删除中  {elapsed}");
-            let msg = if let Some(d) = before {
-                let Some(date) = petition_triage::input::case::parse_date(&d) else {
-                    bail!("日期 {d} 无法识别（如 2024-01-01）");
-                };
+            let msg = if let Some(date) = date {
                 let n = store.forget_before(date)?;
                 format!("已删除 {date} 之前登记的 {n} 件案件\n")
             } else if let Some(p) = petitioner {
@@ -394,7 +406,12 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
                     bail!("信访人编号为空");
                 };
                 let (links, cases) = store.forget_petitioner(&k)?;
-                format!("已删除这位信访人的 {links} 条关联、{cases} 件只属于他/她的案件\n")
+                if links == 0 {
+                    "库中没有这位信访人的记录，没有删除任何内容（编号按去空格、全角转半角、字母大写后比对）\n"
+                        .to_string()
+                } else {
+                    format!("已删除这位信访人的 {links} 条关联、{cases} 件只属于他/她的案件\n")
+                }
             } else {
                 bail!("请给出 --before 日期 或 --petitioner 编号");
             };
