@@ -364,12 +364,30 @@ pub(crate) fn cmd_history(c: HistoryCommand) -> Result<u8> {
             if let Some((a, b)) = s.range {
                 out.push_str(&format!("登记日期 {a} 至 {b}\n"));
             }
+            // Classes by count, the largest first; levels from 乡镇 up.
             out.push_str("按类别：\n");
-            for (k, n) in &s.by_class {
+            let mut classes: Vec<(&String, &u64)> = s.by_class.iter().collect();
+            classes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (k, n) in classes {
                 out.push_str(&format!("  {k}  {n}\n"));
             }
             out.push_str("按层级：\n");
-            for (k, n) in &s.by_level {
+            let rank = |name: &str| {
+                use petition_triage::input::case::Level;
+                [
+                    Level::Township,
+                    Level::County,
+                    Level::City,
+                    Level::Province,
+                    Level::National,
+                ]
+                .iter()
+                .position(|l| l.name() == name)
+                .unwrap_or(usize::MAX)
+            };
+            let mut levels: Vec<(&String, &u64)> = s.by_level.iter().collect();
+            levels.sort_by_key(|(k, _)| rank(k));
+            for (k, n) in levels {
                 out.push_str(&format!("  {k}  {n}\n"));
             }
             emit(&out);
