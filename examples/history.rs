@@ -97,16 +97,22 @@ fn person(j: usize, known: usize) -> String {
     }
 }
 
-/// CPU seconds (user and system) of this process's waited-for children.
-fn children_cpu() -> f64 {
+/// CPU seconds (user and system) so far of this process
+/// (`libc::RUSAGE_SELF`) or of its waited-for children
+/// (`libc::RUSAGE_CHILDREN`).
+fn cpu_of(who: libc::c_int) -> f64 {
     let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a whole rusage into the pointer it is given.
     let u = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, u.as_mut_ptr());
+        libc::getrusage(who, u.as_mut_ptr());
         u.assume_init()
     };
     let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
     t(u.ru_utime) + t(u.ru_stime)
+}
+
+fn children_cpu() -> f64 {
+    cpu_of(libc::RUSAGE_CHILDREN)
 }
 
 /// One `triage run` of `corpus` into a new folder in `dir`, with `state`
@@ -146,16 +152,8 @@ fn process(dir: &Path, corpus: &Path, state: Option<&Path>, clusters: bool) -> (
     took
 }
 
-/// CPU seconds (user and system) of this process so far.
 fn cpu() -> f64 {
-    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a whole rusage into the pointer it is given.
-    let u = unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr());
-        u.assume_init()
-    };
-    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
-    t(u.ru_utime) + t(u.ru_stime)
+    cpu_of(libc::RUSAGE_SELF)
 }
 
 fn sinks(out: &Path) -> Vec<Box<dyn Sink>> {

@@ -122,21 +122,13 @@ pub fn explain_case(engine: &Engine, case: &Case, v: &Verdict) -> String {
     }
     let title = case.title.as_deref().unwrap_or("");
     for e in &v.evidence {
-        let desc = engine
-            .rules()
-            .rules
-            .iter()
-            .find(|r| r.id == e.rule)
-            .map_or("", |r| r.description.as_str());
-        let _ = writeln!(
-            s,
-            "  {} → {} {}（{} 个不同的词）  {}",
-            e.rule,
-            e.target,
-            pts(e.points),
-            e.distinct_terms,
-            desc
-        );
+        // A text rule counts its words; a history rule or a cluster says
+        // what it counted in its note.
+        let counted = match engine.rules().rules.iter().find(|r| r.id == e.rule) {
+            Some(r) => format!("（{} 个不同的词）  {}", e.distinct_terms, r.description),
+            None => String::new(),
+        };
+        let _ = writeln!(s, "  {} → {} {}{counted}", e.rule, e.target, pts(e.points));
         let signal = engine
             .rules()
             .scoring
