@@ -716,6 +716,17 @@ fn a_run_marks_cluster_members_and_the_summary_lists_the_cluster() {
         summary.contains("| ND-0001 | 近似相同的信 | 6 |"),
         "{summary}"
     );
+    let manifest = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+    };
+    let m = manifest(&out);
+    assert_eq!(m["history"]["clusters_found"], 1, "{m}");
+    assert!(
+        m["history"]["store"]
+            .as_str()
+            .unwrap()
+            .ends_with("h.sqlite")
+    );
     // The same run without a store: no cluster, no history evidence.
     let plain = dir.path().join("plain");
     let o = triage(&[
@@ -729,6 +740,7 @@ fn a_run_marks_cluster_members_and_the_summary_lists_the_cluster() {
     ok(&o);
     let vs = verdicts(&plain);
     assert!(find(&vs, "L0").get("cluster").is_none());
+    assert!(manifest(&plain).get("history").is_none());
     assert!(
         !std::fs::read_to_string(plain.join("summary.md"))
             .unwrap()

@@ -11,7 +11,9 @@ use petition_triage::input::{CaseReader, EncodingChoice, Format, WORKBOOK_MESSAG
 use petition_triage::report::{self, ReportOptions, ReportSink};
 use petition_triage::run::batch::{self, BatchOptions};
 use petition_triage::run::calendar::CalendarContext;
-use petition_triage::sink::{Counts, Manifest, ManifestSink, OUTPUT_FILES, ProfileSink, Sink};
+use petition_triage::sink::{
+    Counts, HistoryManifest, Manifest, ManifestSink, OUTPUT_FILES, ProfileSink, Sink,
+};
 use petition_triage::util::OutputSet;
 use petition_triage::util::ioerr;
 
@@ -98,6 +100,7 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
     let rules = engine.rules();
     let as_of = a.as_of.unwrap_or_else(|| started.date_naive());
     let calendar = load_calendar(&rules.source)?;
+    let state = a.state.path()?;
     let manifest = Manifest {
         program: format!("triage {}", env!("CARGO_PKG_VERSION")),
         rules_origin: rules.source.origin.clone(),
@@ -111,6 +114,11 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         started: started.to_rfc3339(),
         finished: String::new(),
         outputs: Vec::new(),
+        history: state.as_ref().map(|p| HistoryManifest {
+            store: p.display().to_string(),
+            clusters: !a.state.no_clusters,
+            clusters_found: 0,
+        }),
     };
     let preamble = period_preamble(&calendar, as_of);
     let mut report_opts = ReportOptions {
@@ -119,7 +127,7 @@ pub(crate) fn cmd_run(a: RunArgs) -> Result<u8> {
         history: None,
         preamble: Some(preamble.clone()),
     };
-    let mut history = match a.state.path()? {
+    let mut history = match state {
         None => None,
         Some(path) => {
             let rules = history_rules(&engine)?;

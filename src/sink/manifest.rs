@@ -36,6 +36,21 @@ pub struct Manifest {
     pub finished: String,
     /// Files written.
     pub outputs: Vec<String>,
+    /// The history store the run read and recorded itself in (absent
+    /// for a run without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryManifest>,
+}
+
+/// The history store of a run, in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryManifest {
+    /// The store's path, as given.
+    pub store: String,
+    /// Whether clusters were searched.
+    pub clusters: bool,
+    /// Clusters found (filled in at the end).
+    pub clusters_found: usize,
 }
 
 /// One input file in the manifest.
@@ -84,6 +99,9 @@ impl Sink for ManifestSink {
         m.counts = end.counts;
         m.finished = chrono::Local::now().to_rfc3339();
         m.outputs = end.outputs.clone();
+        if let Some(h) = &mut m.history {
+            h.clusters_found = end.clusters.len();
+        }
         let bytes = serde_json::to_vec_pretty(m)?;
         crate::util::write_atomic(&self.path, &bytes).map_err(|e| write_error(&self.path, e))?;
         end.outputs.push("manifest.json".to_string());

@@ -21,7 +21,7 @@ pub use encode::{
     CSV_HEADERS, CsvEncoder, csv, csv_header, csv_row, jsonl, mask, mask_verdict, spreadsheet_safe,
 };
 pub use list::ListSink;
-pub use manifest::{InputManifest, Manifest, ManifestSink};
+pub use manifest::{HistoryManifest, InputManifest, Manifest, ManifestSink};
 pub use notes::NotesSink;
 pub use profile::{ProfileSink, profile_markdown};
 pub use rejects::{Reject, RejectSink};
