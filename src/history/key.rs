@@ -79,12 +79,17 @@ impl StateKey {
             }
             return Ok(StateKey::from_bytes(k.trim().as_bytes()));
         }
-        match std::fs::read_to_string(key_file) {
-            Ok(text) => decode_hex(text.trim())
+        match std::fs::read(key_file) {
+            Ok(raw) => std::str::from_utf8(&raw)
+                .ok()
+                .and_then(|text| decode_hex(text.trim()))
                 .filter(|b| b.len() >= 16)
                 .map(|b| StateKey { bytes: b })
                 .ok_or_else(|| {
-                    std::io::Error::other(format!("密钥文件 {} 内容无效", key_file.display()))
+                    std::io::Error::other(format!(
+                        "密钥文件 {} 内容无效：应是建库时写入的十六进制文本（至少 32 个字符）",
+                        key_file.display()
+                    ))
                 }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key_file(key_file),
             Err(e) => Err(std::io::Error::new(
@@ -248,5 +253,26 @@ mod tests {
             let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+        // Raw bytes instead of the hexadecimal text: refused, saying what
+        // the file should hold.
+        std::fs::write(&p, [0xffu8; 32]).unwrap();
+        let e = StateKey::load(&p).err().unwrap().to_string();
+        assert!(e.contains("十六进制"), "{e}");
+    }
+
+    #[test]
+    fn a_key_given_as_a_key_files_text_reads_as_its_bytes() {
+        let k = StateKey::from_bytes(b"000102030405060708090a0b0c0d0e0f\n");
+        let hex = k.hex_reading().unwrap();
+        assert_eq!(hex.bytes, (0u8..16).collect::<Vec<_>>());
+        assert!(
+            StateKey::from_bytes(b"not hexadecimal text")
+                .hex_reading()
+                .is_none()
+        );
+        assert!(
+            StateKey::from_bytes(b"0a0b").hex_reading().is_none(),
+            "too short"
+        );
     }
 }
