@@ -204,57 +204,52 @@ fn main() {
     let mut last = None;
     let whole = std::env::var_os("HISTORY_BENCH_PROCESS").is_some();
     let clusters = std::env::var_os("HISTORY_BENCH_NO_CLUSTERS").is_none();
+    let state = dir.join("run.sqlite");
+    // A fresh copy of the filled store for each run with one (a run adds
+    // its cases), made outside the timing.
+    let fresh = || {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", state.display()));
+        }
+        std::fs::copy(&filled, &state).unwrap();
+    };
     for round in 0..rounds {
         if whole {
             let (t, c) = process(&dir, &corpus, None, clusters);
             plain.push(t);
             plain_cpu.push(c);
-            let state = dir.join("run.sqlite");
-            for ext in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{ext}", state.display()));
-            }
-            std::fs::copy(&filled, &state).unwrap();
+            fresh();
             let (t, c) = process(&dir, &corpus, Some(&state), clusters);
             with.push(t);
             with_cpu.push(c);
-            eprintln!(
-                "round {}: without {:.2} s ({:.2} s CPU), with {:.2} s ({:.2} s CPU)",
-                round + 1,
-                plain[round],
-                plain_cpu[round],
-                with[round],
-                with_cpu[round]
-            );
-            continue;
-        }
-        let out = tempfile::tempdir_in(&dir).unwrap();
-        let mut s = sinks(out.path());
-        let mut s: Vec<&mut dyn Sink> = s.iter_mut().map(|b| &mut **b as &mut dyn Sink).collect();
-        let (t, c) = (Instant::now(), cpu());
-        batch::run_into(&engine, &inputs, &opts, &mut PassThrough, &mut s, |_| {}).unwrap();
-        plain.push(t.elapsed().as_secs_f64());
-        plain_cpu.push(cpu() - c);
+        } else {
+            let out = tempfile::tempdir_in(&dir).unwrap();
+            let mut s = sinks(out.path());
+            let mut s: Vec<&mut dyn Sink> =
+                s.iter_mut().map(|b| &mut **b as &mut dyn Sink).collect();
+            let (t, c) = (Instant::now(), cpu());
+            batch::run_into(&engine, &inputs, &opts, &mut PassThrough, &mut s, |_| {}).unwrap();
+            plain.push(t.elapsed().as_secs_f64());
+            plain_cpu.push(cpu() - c);
 
-        let state = dir.join("run.sqlite");
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", state.display()));
+            fresh();
+            let out = tempfile::tempdir_in(&dir).unwrap();
+            let mut s = sinks(out.path());
+            let mut s: Vec<&mut dyn Sink> =
+                s.iter_mut().map(|b| &mut **b as &mut dyn Sink).collect();
+            let (t, c) = (Instant::now(), cpu());
+            let key = StateKey::from_bytes(KEY);
+            let store = Store::open(&state, &key).unwrap();
+            let set = engine.rules();
+            let rules = HistoryRules::load(&set.source, &set.scoring).unwrap();
+            let mut ctx = HistoryContext::new(store, key, &engine, rules, Mode::Run, clusters);
+            let r = batch::run_into(&engine, &inputs, &opts, &mut ctx, &mut s, |_| {}).unwrap();
+            let seen = (r.clusters, ctx.work, ctx.recorded());
+            drop(ctx);
+            with.push(t.elapsed().as_secs_f64());
+            with_cpu.push(cpu() - c);
+            last = Some(seen);
         }
-        std::fs::copy(&filled, &state).unwrap();
-        let out = tempfile::tempdir_in(&dir).unwrap();
-        let mut s = sinks(out.path());
-        let mut s: Vec<&mut dyn Sink> = s.iter_mut().map(|b| &mut **b as &mut dyn Sink).collect();
-        let (t, c) = (Instant::now(), cpu());
-        let key = StateKey::from_bytes(KEY);
-        let store = Store::open(&state, &key).unwrap();
-        let set = engine.rules();
-        let rules = HistoryRules::load(&set.source, &set.scoring).unwrap();
-        let mut ctx = HistoryContext::new(store, key, &engine, rules, Mode::Run, clusters);
-        let r = batch::run_into(&engine, &inputs, &opts, &mut ctx, &mut s, |_| {}).unwrap();
-        let seen = (r.clusters, ctx.work, ctx.recorded());
-        drop(ctx);
-        with.push(t.elapsed().as_secs_f64());
-        with_cpu.push(cpu() - c);
-        last = Some(seen);
         eprintln!(
             "round {}: without {:.2} s ({:.2} s CPU), with {:.2} s ({:.2} s CPU)",
             round + 1,
