@@ -798,6 +798,48 @@ fn one_persons_copies_are_a_repeat_not_a_joint_letter() {
 }
 
 #[test]
+fn the_report_knows_a_cluster_by_its_members_not_by_its_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let wages = "我们是城东区幸福路电子厂的工人，厂里拖欠我们工资已经半年了，老板跑了，\
+                 劳动监察大队说要等调查，我们一家老小没有生活来源，请求上级督促尽快解决欠薪问题，\
+                 依法追回拖欠的工资和社保。联系人{N}，电话{P}。";
+    let copies = |prefix: &str, text: &dyn Fn(usize) -> String| -> Vec<String> {
+        (0..3)
+            .map(|n| {
+                let who = format!("{prefix}{n}");
+                case(&format!("{prefix}{n}"), "2026-03-01", &who, "县", &text(n))
+            })
+            .collect()
+    };
+    let housing = copies("H", &copy);
+    let wage = copies("A", &|n| {
+        wages
+            .replace("{N}", ["王五", "赵六", "孙七"][n])
+            .replace("{P}", &format!("1391234{:04}", 5000 + n))
+    });
+    let out = dir.path().join("out");
+    let state = dir.path().join("h.sqlite");
+    // First night: the housing letters only; the second: both groups.
+    // The wage letters' ids sort first, so their cluster takes the number
+    // the housing cluster had.
+    run(&write(dir.path(), "one.jsonl", &housing), &out, &state);
+    let both: Vec<String> = wage.iter().chain(&housing).cloned().collect();
+    run(&write(dir.path(), "two.jsonl", &both), &out, &state);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let section = html
+        .split("增大的聚类")
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .unwrap()
+        .to_string();
+    assert!(section.contains("劳动社保：新出现，3 件"), "{section}");
+    assert!(
+        !section.contains("城建拆迁"),
+        "unchanged, so not listed: {section}"
+    );
+}
+
+#[test]
 fn a_run_killed_midway_leaves_the_store_consistent() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("big.jsonl");

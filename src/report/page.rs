@@ -304,22 +304,23 @@ impl Shown<'_> {
 pub(super) struct Before {
     /// Case id → (tier index, overdue).
     cases: HashMap<String, (usize, bool)>,
-    /// Cluster id → its largest size.
-    sizes: HashMap<String, u32>,
+    /// Case id → the size of the cluster it was in. Cluster ids are
+    /// given afresh each run, so a cluster is known by its members: one
+    /// of tonight's is the one of the previous run it shares a case with.
+    clustered: HashMap<String, u32>,
 }
 
 impl Before {
     pub(super) fn read(path: &Path) -> std::io::Result<Before> {
         let mut b = Before {
             cases: HashMap::new(),
-            sizes: HashMap::new(),
+            clustered: HashMap::new(),
         };
         model::for_each_jsonl(path, |v: Listed| {
             b.cases
                 .insert(v.id.clone(), (tier_index(&v.tier), is_overdue(&v)));
             if let Some(c) = &v.cluster {
-                let e = b.sizes.entry(c.id.clone()).or_default();
-                *e = (*e).max(c.size);
+                b.clustered.insert(v.id.clone(), c.size);
             }
             Ok(())
         })?;
@@ -347,8 +348,9 @@ pub(super) struct Totals {
     crisis_total: usize,
     before: Option<Before>,
     changes: Changes,
-    /// Cluster id → (size, kind, class of its first member).
-    clusters: BTreeMap<String, (u32, String, String)>,
+    /// Cluster id → (size, kind, class of its first member, the largest
+    /// size of the previous run's clusters its members were in).
+    clusters: BTreeMap<String, (u32, String, String, u32)>,
 }
 
 impl Totals {
@@ -473,21 +475,27 @@ impl Totals {
             }
         }
         if let Some(cl) = &v.cluster {
+            let was = self
+                .before
+                .as_ref()
+                .and_then(|b| b.clustered.get(&v.id).copied())
+                .unwrap_or(0);
             let e = self.clusters.entry(cl.id.clone()).or_insert((
                 cl.size,
                 cluster_kind(&cl.kind).to_string(),
                 v.primary_class.clone(),
+                0,
             ));
             e.0 = e.0.max(cl.size);
+            e.3 = e.3.max(was);
         }
     }
 
     /// The clusters that grew since the previous list (every cluster
     /// without one), into the changes.
     fn finish(&mut self) {
-        let sizes = self.before.as_ref().map(|b| &b.sizes);
-        for (id, (size, kind, class)) in &self.clusters {
-            let before = sizes.and_then(|s| s.get(id).copied()).unwrap_or(0);
+        for (id, (size, kind, class, before)) in &self.clusters {
+            let before = *before;
             if *size > before {
                 self.changes.grown.push(GrownRow {
                     id: id.clone(),
