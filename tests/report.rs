@@ -286,6 +286,21 @@ fn triage_report_rebuilds_the_page_of_the_run() {
     let o = triage(&["report", out.to_str().unwrap(), "--no-state"]);
     assert_eq!(o.status.code(), Some(0), "{}", bin::stderr(&o));
     assert!(std::fs::read(out.join("report.html")).unwrap() == first);
+    // From another folder the inputs, given relative to the run's, are
+    // still found (the manifest keeps them absolute too).
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(["report", out.to_str().unwrap(), "--no-state"])
+        .env_remove("TRIAGE_STATE")
+        .current_dir(&w)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", bin::stderr(&o));
+    assert!(
+        !bin::stderr(&o).contains("已不在原处"),
+        "{}",
+        bin::stderr(&o)
+    );
+    assert!(std::fs::read(out.join("report.html")).unwrap() == first);
 
     let o = triage(&["report", w.join("missing").to_str().unwrap(), "--no-state"]);
     assert_eq!(o.status.code(), Some(2));

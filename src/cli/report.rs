@@ -34,7 +34,11 @@ pub(crate) fn cmd_report(a: ReportArgs) -> Result<u8> {
         history,
         preamble: None,
     };
-    report::rebuild(&a.out_dir, &opts).map_err(|e| ioerr::with_path("生成报告", &a.out_dir, e))?;
+    let missing = report::rebuild(&a.out_dir, &opts)
+        .map_err(|e| ioerr::with_path("生成报告", &a.out_dir, e))?;
+    for m in &missing {
+        eprintln!("提示：输入 {m} 已不在原处，报告中的案件没有原文");
+    }
     eprintln!(
         "报告已写入 {}",
         a.out_dir.join(report::REPORT_FILE).display()

@@ -101,6 +101,7 @@ fn input_info(i: &crate::sink::InputManifest) -> InputInfo {
     use crate::input::Format;
     InputInfo {
         path: i.path.clone(),
+        absolute: i.absolute.clone(),
         format: match i.format {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
@@ -151,8 +152,9 @@ impl Sink for ReportSink {
 }
 
 /// Build `report.html` again from the run in `dir` (its manifest, list,
-/// rejects and notes) and write it there.
-pub fn rebuild(dir: &Path, opts: &ReportOptions) -> std::io::Result<()> {
+/// rejects and notes) and write it there. Returns the inputs no longer
+/// where the run read them (the page then has no texts of their cases).
+pub fn rebuild(dir: &Path, opts: &ReportOptions) -> std::io::Result<Vec<String>> {
     let path = dir.join("manifest.json");
     let bytes =
         std::fs::read(&path).map_err(|e| crate::util::ioerr::with_path("读取", &path, e))?;
@@ -162,7 +164,13 @@ pub fn rebuild(dir: &Path, opts: &ReportOptions) -> std::io::Result<()> {
             format!("{} 无法读取：{e}", path.display()),
         )
     })?;
-    write(dir, &run, opts)
+    write(dir, &run, opts)?;
+    Ok(run
+        .inputs
+        .iter()
+        .filter(|i| i.found().is_none())
+        .map(|i| i.path.clone())
+        .collect())
 }
 
 /// Render the page for the run in `dir` and write it as `dir/report.html`.

@@ -204,6 +204,9 @@ pub struct RunInfo {
 pub struct InputInfo {
     /// Path as given.
     pub path: String,
+    /// The same path made absolute, when the run recorded it.
+    #[serde(default)]
+    pub absolute: Option<String>,
     /// `jsonl`, `csv` or `tsv`.
     #[serde(default)]
     pub format: String,
@@ -219,6 +222,22 @@ pub struct InputInfo {
     /// Records rejected.
     #[serde(default)]
     pub rejected: u64,
+}
+
+impl InputInfo {
+    /// Where the input is now: the absolute path, else the path as given
+    /// (which holds from the folder the run started in); `None` for
+    /// standard input or a file that is gone.
+    pub fn found(&self) -> Option<&Path> {
+        if self.path == "-" {
+            return None;
+        }
+        [self.absolute.as_deref(), Some(self.path.as_str())]
+            .into_iter()
+            .flatten()
+            .map(Path::new)
+            .find(|p| p.is_file())
+    }
 }
 
 /// Totals of a run.
@@ -293,11 +312,10 @@ pub fn case_texts(
     let mut texts = HashMap::new();
     let mut missing = Vec::new();
     for input in inputs {
-        let path = Path::new(&input.path);
-        if input.path == "-" || !path.is_file() {
+        let Some(path) = input.found() else {
             missing.push(input.path.clone());
             continue;
-        }
+        };
         let format = match input.format.as_str() {
             "jsonl" => Format::Jsonl,
             "csv" => Format::Csv,

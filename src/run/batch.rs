@@ -139,6 +139,10 @@ pub fn run_into(
         let name = names[file_idx].clone();
         let mut manifest = InputManifest {
             path: name.clone(),
+            absolute: std::fs::canonicalize(path)
+                .ok()
+                .filter(|_| path.as_os_str() != "-")
+                .map(|p| p.display().to_string()),
             format,
             encoding: reader.detected().name().to_string(),
             fallback_encoding: reader.detected().other().name().to_string(),

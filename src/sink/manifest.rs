@@ -58,6 +58,10 @@ pub struct HistoryManifest {
 pub struct InputManifest {
     /// Path as given.
     pub path: String,
+    /// The same path made absolute (a report rebuilt from another folder
+    /// finds the file by it); absent for standard input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub absolute: Option<String>,
     /// Format used.
     pub format: Format,
     /// Encoding the file was read in.
