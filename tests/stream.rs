@@ -482,6 +482,29 @@ fn kill_9_then_restart_loses_nothing_and_counts_nothing_twice() {
 }
 
 #[test]
+fn a_followed_file_that_is_not_there_yet_is_waited_for_and_said_so() {
+    let dir = tmp();
+    let state = dir.path().join("s.sqlite");
+    let input = dir.path().join("later.jsonl");
+    let mut st = Stream::follow(&state, &input);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    write_lines(&input, &numbered(2, "W"), false);
+    st.case("W0001");
+    st.signal("-TERM");
+    let (code, lines, _) = st.wait();
+    assert_eq!(code, Some(0));
+    let waiting = notices(&lines, "waiting");
+    assert_eq!(waiting.len(), 1, "said once");
+    assert!(
+        waiting[0]["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("还不存在")
+    );
+    assert_eq!(cases_of(&lines, "case"), ["W0000", "W0001"]);
+}
+
+#[test]
 fn a_followed_file_is_read_through_rotation() {
     let dir = tmp();
     let state = dir.path().join("s.sqlite");

@@ -182,10 +182,22 @@ impl Follower {
     }
 
     fn wait_for_file(&self) -> std::io::Result<bool> {
+        let mut said = false;
         loop {
             match std::fs::metadata(&self.path) {
                 Ok(_) => return Ok(true),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && !self.exit_at_end => {
+                    // Once: a mistyped path must not look like a quiet night.
+                    if !said {
+                        said = true;
+                        let message = format!(
+                            "{} 还不存在：等它出现后读起（若路径写错，请停止后改正）",
+                            self.path.display()
+                        );
+                        if !self.notice("waiting", message) {
+                            return Ok(false);
+                        }
+                    }
                     if self.stop.load(Ordering::Relaxed) {
                         return Ok(false);
                     }
