@@ -487,7 +487,10 @@ fn a_followed_file_that_is_not_there_yet_is_waited_for_and_said_so() {
     let state = dir.path().join("s.sqlite");
     let input = dir.path().join("later.jsonl");
     let mut st = Stream::follow(&state, &input);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The file is written only once the stream has said it waits.
+    st.until("waiting notice", |v| {
+        v["type"] == "notice" && v["data"]["kind"] == "waiting"
+    });
     write_lines(&input, &numbered(2, "W"), false);
     st.case("W0001");
     st.signal("-TERM");
