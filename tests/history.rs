@@ -716,6 +716,10 @@ fn a_run_marks_cluster_members_and_the_summary_lists_the_cluster() {
         summary.contains("| ND-0001 | 近似相同的信 | 6 |"),
         "{summary}"
     );
+    let csv = std::fs::read_to_string(out.join("warnings.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().contains(",聚类,"), "{csv}");
+    let l0 = csv.lines().find(|l| l.contains(",L0,")).unwrap();
+    assert!(l0.contains("ND-0001（近似相同的信 6 件）"), "{l0}");
     let manifest = |dir: &Path| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
     };

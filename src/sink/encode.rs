@@ -35,7 +35,7 @@ pub fn jsonl(verdicts: &[Verdict]) -> serde_json::Result<Vec<u8>> {
 }
 
 /// Column headers of the CSV list.
-pub const CSV_HEADERS: [&str; 21] = [
+pub const CSV_HEADERS: [&str; 22] = [
     "排名",
     "预警等级",
     "危机",
@@ -56,6 +56,7 @@ pub const CSV_HEADERS: [&str; 21] = [
     "命中依据",
     "敏感期",
     "督办",
+    "聚类",
     "建议去向",
 ];
 
@@ -78,7 +79,7 @@ pub fn csv_row(v: &Verdict) -> csv::Result<Vec<u8>> {
 /// Encodes list rows as CSV, reusing its buffers from row to row.
 pub struct CsvEncoder {
     w: csv_core::Writer,
-    fields: [String; 10],
+    fields: [String; 11],
 }
 
 impl std::fmt::Debug for CsvEncoder {
@@ -118,6 +119,7 @@ impl CsvEncoder {
             evidence,
             periods,
             supervision,
+            cluster,
         ] = &mut self.fields;
         for f in [
             &mut *risk,
@@ -128,6 +130,7 @@ impl CsvEncoder {
             &mut *sources,
             &mut *periods,
             &mut *supervision,
+            &mut *cluster,
         ] {
             f.clear();
         }
@@ -184,6 +187,13 @@ impl CsvEncoder {
                 let _ = write!(supervision, "（{} {d}）", f.clock);
             }
         }
+        if let Some(c) = &v.cluster {
+            let kind = match c.kind.as_str() {
+                "near_duplicate" => "近似相同的信",
+                _ => "同类同地",
+            };
+            let _ = write!(cluster, "{}（{kind} {} 件）", c.id, c.size);
+        }
         let record = [
             v.tier.name(),
             if v.crisis { "是" } else { "" },
@@ -204,6 +214,7 @@ impl CsvEncoder {
             evidence,
             periods,
             supervision,
+            cluster,
             &v.route,
         ];
         for (i, field) in record.iter().enumerate() {
