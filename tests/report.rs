@@ -283,6 +283,7 @@ fn triage_report_rebuilds_the_page_of_the_run() {
     let manifest = bin::read(&out.join("manifest.json"));
     assert!(manifest.contains("\"report.html\""), "{manifest}");
     let first = std::fs::read(out.join("report.html")).unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("历史库（--state）</th><td>未使用"));
     let o = triage(&["report", out.to_str().unwrap(), "--no-state"]);
     assert_eq!(o.status.code(), Some(0), "{}", bin::stderr(&o));
     assert!(std::fs::read(out.join("report.html")).unwrap() == first);
@@ -359,6 +360,10 @@ fn the_report_lists_what_changed_since_the_previous_run() {
     assert!(html.contains(&format!("增大的聚类（{}）", clusters.len())));
     assert!(html.contains("历史库中的案件与本次案件"));
     assert!(!html.contains("无从比较"));
+    assert!(
+        html.contains(&format!("历史库（--state）</th><td>{state}（含聚类）")),
+        "the run block names the store"
+    );
 }
 
 #[test]

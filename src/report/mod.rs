@@ -93,6 +93,10 @@ impl RunInfo {
             masked: m.masked,
             as_of: m.as_of.clone(),
             started: m.started.clone(),
+            history: m.history.as_ref().map(|h| model::HistoryInfo {
+                store: h.store.clone(),
+                clusters: h.clusters,
+            }),
         }
     }
 }

@@ -197,6 +197,19 @@ pub struct RunInfo {
     /// Start time.
     #[serde(default)]
     pub started: String,
+    /// The history store the run used, if any.
+    #[serde(default)]
+    pub history: Option<HistoryInfo>,
+}
+
+/// The history store of a run, as its manifest names it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HistoryInfo {
+    /// The store's path.
+    pub store: String,
+    /// Whether clusters were searched.
+    #[serde(default)]
+    pub clusters: bool,
 }
 
 /// An input file of the run.
